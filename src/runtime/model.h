@@ -1,0 +1,66 @@
+// A loaded model (imported, shape-inferred graph) and sessions that run it.
+//
+// Load once, run many: a Model is immutable after loading and may be shared by several
+// Sessions (one per thread); a Session holds the inputs and outputs of its runs.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "runtime/reference_executor.h"
+
+namespace ratel::runtime {
+
+struct LoadOptions {
+  std::map<std::string, Shape> input_shapes;  // fix symbolic input dims, by input name
+  std::vector<std::string> output_names;      // default: the model's outputs
+};
+
+class Model {
+ public:
+  // Imports an .onnx file and infers every shape. Errors name the file, node or tensor.
+  static Result<std::shared_ptr<Model>> load_onnx(const std::string& path,
+                                                  const LoadOptions& options = {});
+  // Wraps an already-imported graph (tests, passes), inferring its shapes.
+  static Result<std::shared_ptr<Model>> from_graph(std::unique_ptr<ir::Graph> graph);
+
+  const ir::Graph& graph() const { return *graph_; }
+  const std::vector<ir::Value*>& inputs() const { return graph_->inputs(); }
+  const std::vector<ir::Value*>& outputs() const { return graph_->outputs(); }
+  // Index of the input named `name`, or an error listing the model's inputs.
+  Result<size_t> input_index(const std::string& name) const;
+  Result<size_t> output_index(const std::string& name) const;
+
+ private:
+  std::unique_ptr<ir::Graph> graph_;
+  friend class Session;
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model);
+
+  // Binds an input by name or position. The tensor is converted to the model's element type
+  // when that loses nothing (int64 ids for an int32 model, integer-valued float32 ids as HHB
+  // writes them); its shape must equal the model's.
+  Status set_input(const std::string& name, const Tensor& value);
+  Status set_input(size_t index, const Tensor& value);
+  Status run();
+  const std::vector<Tensor>& outputs() const { return outputs_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  explicit Session(std::shared_ptr<const Model> model, ReferenceExecutor executor)
+      : model_(std::move(model)), executor_(std::move(executor)) {}
+  std::shared_ptr<const Model> model_;
+  ReferenceExecutor executor_;
+  std::vector<Tensor> inputs_;
+  std::vector<Tensor> outputs_;
+};
+
+}  // namespace ratel::runtime

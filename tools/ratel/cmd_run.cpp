@@ -1,0 +1,192 @@
+// `ratel run MODEL --input NAME=FILE ...`: run a model on .npy/.bin inputs, print and save outputs.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "commands.h"
+#include "core/dtype.h"
+#include "io/npy.h"
+#include "runtime/model.h"
+
+namespace ratel::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::vector<std::string> shapes;
+  std::string output_dir;
+  int print = 8;
+};
+
+struct InputSpec {
+  std::string name;
+  std::string path;
+  DType bin_dtype = DType::kUndefined;  // for .bin: ":f32" suffix, else the model's type
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Result<InputSpec> parse_input(const std::string& item) {
+  InputSpec spec;
+  const size_t eq = item.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return invalid_argument("--input '{}' must look like NAME=FILE.npy or NAME=FILE.bin[:TYPE]", item);
+  }
+  spec.name = item.substr(0, eq);
+  spec.path = item.substr(eq + 1);
+  const size_t colon = spec.path.rfind(':');
+  if (colon != std::string::npos && ends_with(spec.path.substr(0, colon), ".bin")) {
+    const std::string type = spec.path.substr(colon + 1);
+    if (!parse_dtype(type, &spec.bin_dtype)) {
+      return invalid_argument("--input '{}': unknown element type '{}' (use f32, i32, i64, ...)", item, type);
+    }
+    spec.path = spec.path.substr(0, colon);
+  }
+  return spec;
+}
+
+// Shape of an .npy file without reading its data twice: we simply read it (inputs are small).
+Result<Tensor> load_input(const InputSpec& spec, const ir::Value* declared) {
+  if (ends_with(spec.path, ".npy")) return io::read_npy(spec.path);
+  if (!ends_with(spec.path, ".bin")) {
+    return invalid_argument("input file '{}' must end in .npy or .bin", spec.path);
+  }
+  if (!declared->has_shape) {
+    return invalid_argument("input '{}' from raw '{}' needs a shape: add --shape {}=DIMS", spec.name,
+                            spec.path, spec.name);
+  }
+  for (int64_t d : declared->shape) {
+    if (d < 0) {
+      return invalid_argument("input '{}' from raw '{}' has a dynamic shape: add --shape {}=DIMS",
+                              spec.name, spec.path, spec.name);
+    }
+  }
+  const DType dtype = spec.bin_dtype != DType::kUndefined ? spec.bin_dtype : declared->dtype;
+  return io::read_raw(spec.path, dtype, declared->shape);
+}
+
+void print_output(const std::string& name, const Tensor& t, int count) {
+  fmt::print("{}: {} {}\n", name, dtype_name(t.dtype()), shape_str(t.shape()));
+  const int64_t n = t.numel();
+  if (n == 0) return;
+  double mn = INFINITY, mx = -INFINITY, sum = 0, sq = 0;
+  int64_t nonfinite = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = t.get_as_double(i);
+    if (!std::isfinite(v)) {
+      ++nonfinite;
+      continue;
+    }
+    mn = std::min(mn, v);
+    mx = std::max(mx, v);
+    sum += v;
+    sq += v * v;
+  }
+  const double finite = static_cast<double>(n - nonfinite);
+  if (finite > 0) {
+    const double mean = sum / finite;
+    fmt::print("  min {:.6f}  max {:.6f}  mean {:.6f}  std {:.6f}\n", mn, mx, mean,
+               std::sqrt(std::max(0.0, sq / finite - mean * mean)));
+  }
+  if (nonfinite) fmt::print("  WARNING: {} values are NaN or infinite\n", nonfinite);
+  std::string first;
+  for (int64_t i = 0; i < std::min<int64_t>(n, count); ++i) {
+    first += fmt::format("{}{:.6g}", i ? ", " : "", t.get_as_double(i));
+  }
+  if (count > 0) fmt::print("  first values: [{}{}]\n", first, n > count ? ", ..." : "");
+}
+
+int run_run(const RunOptions& o) {
+  auto shapes = parse_named_shapes(o.shapes);
+  if (!shapes.ok()) return report(shapes.status());
+  std::vector<InputSpec> specs;
+  for (const std::string& item : o.inputs) {
+    auto s = parse_input(item);
+    if (!s.ok()) return report(s.status());
+    specs.push_back(std::move(s).value());
+  }
+  // .npy inputs fix the model's dynamic dimensions by their own shapes.
+  std::vector<Tensor> npy(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!ends_with(specs[i].path, ".npy")) continue;
+    auto t = io::read_npy(specs[i].path);
+    if (!t.ok()) return report(t.status());
+    npy[i] = std::move(t).value();
+    if (!shapes->count(specs[i].name)) (*shapes)[specs[i].name] = npy[i].shape();
+  }
+  runtime::LoadOptions load;
+  load.input_shapes = *shapes;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto model = runtime::Model::load_onnx(o.model, load);
+  if (!model.ok()) return report(model.status());
+  auto session = runtime::Session::create(*model);
+  if (!session.ok()) return report(session.status());
+  const auto t1 = std::chrono::steady_clock::now();
+
+  std::vector<bool> given((*model)->inputs().size(), false);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto index = (*model)->input_index(specs[i].name);
+    if (!index.ok()) return report(index.status());
+    Tensor t = npy[i];
+    if (!t.defined()) {
+      auto loaded = load_input(specs[i], (*model)->inputs()[*index]);
+      if (!loaded.ok()) return report(loaded.status());
+      t = std::move(loaded).value();
+    }
+    if (Status s = (*session)->set_input(*index, t); !s.ok()) return report(s);
+    given[*index] = true;
+  }
+  for (size_t i = 0; i < given.size(); ++i) {
+    if (!given[i]) {
+      const ir::Value* v = (*model)->inputs()[i];
+      return report(invalid_argument("no value for input '{}' ({} {}): add --input {}=FILE.npy",
+                                     v->name, dtype_name(v->dtype), shape_str(v->shape), v->name));
+    }
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  if (Status s = (*session)->run(); !s.ok()) return report(s);
+  const auto t3 = std::chrono::steady_clock::now();
+
+  using ms = std::chrono::duration<double, std::milli>;
+  fmt::print("loaded in {:.1f} ms, ran in {:.1f} ms (reference executor)\n", ms(t1 - t0).count(),
+             ms(t3 - t2).count());
+  const auto& outputs = (*session)->outputs();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    print_output((*model)->outputs()[i]->name, outputs[i], o.print);
+  }
+  if (!o.output_dir.empty()) {
+    ::mkdir(o.output_dir.c_str(), 0755);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const std::string path = o.output_dir + "/" + (*model)->outputs()[i]->name + ".npy";
+      if (Status s = io::write_npy(path, outputs[i]); !s.ok()) return report(s);
+      fmt::print("saved {}\n", path);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a model on inputs from .npy or raw .bin files");
+  cmd->add_option("model", o->model, "Model file (.onnx)")->required();
+  cmd->add_option("--input,-i", o->inputs,
+                  "NAME=FILE.npy, or NAME=FILE.bin[:TYPE] for raw little-endian data of the model's "
+                  "input type (or TYPE: f32, i32, i64...; HHB writes ids as f32); repeatable");
+  cmd->add_option("--shape", o->shapes, "Fix an input's shape, NAME=DIMS; repeatable");
+  cmd->add_option("--output-dir,-o", o->output_dir, "Save each output as OUTPUT_NAME.npy here");
+  cmd->add_option("--print", o->print, "How many leading values of each output to print")
+      ->capture_default_str();
+  cmd->callback([o] {
+    const int rc = run_run(*o);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace ratel::cli
