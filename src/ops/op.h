@@ -101,5 +101,6 @@ void register_normalization_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_data_movement_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
+void register_cast_ops(OpRegistry& r);
 
 }  // namespace ratel::ops
