@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../support/op_harness.h"
+
+namespace ratel {
+namespace {
+
+using testing::OpCall;
+using testing::run_op;
+
+TEST(ElementwiseTest, AddBroadcastsLikeNumpy) {
+  OpCall c{"Add"};
+  c.inputs = {Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3}),
+              Tensor::from_vector<float>({10, 20, 30}, {3})};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].shape(), (Shape{2, 3}));
+  EXPECT_EQ((*r)[0].to_vector<float>(), (std::vector<float>{11, 22, 33, 14, 25, 36}));
+}
+
+TEST(ElementwiseTest, IncompatibleShapesNameTheNode) {
+  OpCall c{"Mul"};
+  c.inputs = {Tensor::from_vector<float>({1, 2, 3}, {3}), Tensor::from_vector<float>({1, 2}, {2})};
+  auto r = run_op(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("node 'node' (Mul)"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("cannot be broadcast"), std::string::npos);
+}
+
+TEST(ElementwiseTest, IntegerDivisionByZeroIsAnError) {
+  OpCall c{"Div"};
+  c.inputs = {Tensor::from_vector<int32_t>({4, 5}, {2}), Tensor::from_vector<int32_t>({2, 0}, {2})};
+  auto r = run_op(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("division by zero"), std::string::npos);
+}
+
+TEST(ElementwiseTest, IntegerArithmeticWraps) {
+  OpCall c{"Add"};
+  c.inputs = {Tensor::from_vector<int32_t>({2147483647}, {1}), Tensor::from_vector<int32_t>({1}, {1})};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].to_vector<int32_t>()[0], -2147483647 - 1);
+}
+
+TEST(ElementwiseTest, WhereSelectsWithThreeWayBroadcast) {
+  OpCall c{"Where"};
+  c.inputs = {Tensor::from_vector<bool>({true, false}, {2, 1}), Tensor::from_vector<float>({1, 2, 3}, {3}),
+              Tensor::scalar<float>(-1)};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].to_vector<float>(), (std::vector<float>{1, 2, 3, -1, -1, -1}));
+}
+
+TEST(ElementwiseTest, MaxPropagatesNaN) {
+  OpCall c{"Max"};
+  c.inputs = {Tensor::from_vector<float>({1, NAN}, {2}), Tensor::from_vector<float>({NAN, 0}, {2})};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(std::isnan((*r)[0].to_vector<float>()[0]));
+  EXPECT_TRUE(std::isnan((*r)[0].to_vector<float>()[1]));
+}
+
+TEST(ElementwiseTest, ComparisonsGiveBool) {
+  OpCall c{"Less"};
+  c.inputs = {Tensor::from_vector<int64_t>({1, 5, 3}, {3}), Tensor::scalar<int64_t>(3)};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].dtype(), DType::kBool);
+  EXPECT_EQ((*r)[0].to_vector<bool>(), (std::vector<bool>{true, false, false}));
+}
+
+TEST(ElementwiseTest, HalfComputesInFloatAndRounds) {
+  OpCall c{"Add"};
+  c.inputs = {Tensor::from_vector<Half>({Half{float_to_half(1.0f)}}, {1}),
+              Tensor::from_vector<Half>({Half{float_to_half(0.0004f)}}, {1})};
+  auto r = run_op(c);
+  ASSERT_TRUE(r.ok());
+  // 1 + 0.0004 is below half of the half ulp at 1 (2^-11 = 0.000488): rounds back to 1.
+  EXPECT_EQ(half_to_float((*r)[0].to_vector<Half>()[0].bits), 1.0f);
+}
+
+}  // namespace
+}  // namespace ratel
