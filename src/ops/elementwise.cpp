@@ -27,12 +27,23 @@ Status check_dtype(DType t, size_t input) {
   return Status::Ok();
 }
 
+// Before opset 7, binary ops broadcast only with an explicit `broadcast` attribute and an `axis`
+// that aligns the second input — different from numpy's rule, so it is refused, not guessed.
+Status check_legacy_broadcast(const InferContext& ctx) {
+  if (ctx.opset() < 7 && ctx.attrs().has("broadcast")) {
+    return unsupported("the legacy 'broadcast' attribute (opset {} < 7) is not supported; "
+                       "re-export the model with opset 7 or later", ctx.opset());
+  }
+  return Status::Ok();
+}
+
 // Output of a two-input op: broadcast shape, with the given dtype (or the inputs' dtype).
 template <typename Set>
 Status infer_binary(InferContext& ctx, bool bool_output) {
   if (ctx.num_inputs() != 2 || !ctx.has_input(0) || !ctx.has_input(1)) {
     return invalid_argument("expects 2 inputs, got {}", ctx.num_inputs());
   }
+  RATEL_RETURN_IF_ERROR(check_legacy_broadcast(ctx));
   RATEL_RETURN_IF_ERROR(check_same_dtype(ctx, 0, 1));
   RATEL_RETURN_IF_ERROR(check_dtype<Set>(ctx.input_dtype(0), 0));
   RATEL_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(ctx.input_shape(0), ctx.input_shape(1)));
@@ -51,6 +62,7 @@ Status infer_logic(InferContext& ctx) {
 Status infer_pow(InferContext& ctx) {
   // Pow allows the exponent to have another numeric type (opset 12+); the output is the base's.
   if (ctx.num_inputs() != 2) return invalid_argument("expects 2 inputs");
+  RATEL_RETURN_IF_ERROR(check_legacy_broadcast(ctx));
   RATEL_RETURN_IF_ERROR(check_dtype<NumericTypes>(ctx.input_dtype(0), 0));
   RATEL_RETURN_IF_ERROR(check_dtype<NumericTypes>(ctx.input_dtype(1), 1));
   RATEL_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(ctx.input_shape(0), ctx.input_shape(1)));

@@ -88,8 +88,9 @@ class OpRegistry {
   std::vector<OpSpec> specs_;
 };
 
-// Lowest and highest default-domain opset versions Ratel imports.
-inline constexpr int kMinOpset = 7;
+// Highest default-domain opset version Ratel imports. Ops whose semantics changed in a way Ratel
+// does not implement refuse the older versions in their inference (e.g. the pre-opset-7
+// `broadcast` attribute), so any older model either imports correctly or fails clearly.
 inline constexpr int kMaxOpset = 18;
 
 // Register functions, one per op family file (called once by OpRegistry::instance()).

@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "frontend/onnx/tensor_proto.h"
+#include "ops/op.h"
 
 namespace ratel::onnx_frontend {
 
@@ -120,8 +121,9 @@ class Importer {
     if (it == graph_->opsets.end()) {
       return invalid_argument("the model imports no version of the default ONNX opset");
     }
-    if (it->second < 7 || it->second > 18) {
-      return unsupported("opset {} is not supported (Ratel imports opsets 7 to 18)", it->second);
+    if (it->second < 1 || it->second > ops::kMaxOpset) {
+      return unsupported("opset {} is not supported (Ratel imports default-domain opsets 1 to {})",
+                         it->second, ops::kMaxOpset);
     }
     return Status::Ok();
   }
