@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Everything the test suite needs, from a fresh Debian 12 (as root) to a pass/fail count:
+# Debian packages, the Python venv with ONNX Runtime/PyTorch/TensorFlow for reference models,
+# a Release build and an ASan+UBSan build, then CTest.
+#   scripts/test.sh          default suite (unit, ONNX conformance, end-to-end on small models)
+#   scripts/test.sh --big    also the BERT-small/base/MiniLM end-to-end comparisons (slow)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+big=0
+[ "${1:-}" = "--big" ] && big=1
+
+scripts/install-deps.sh
+if [ -x scripts/setup-python-env.sh ]; then scripts/setup-python-env.sh; fi
+
+scripts/build.sh release
+scripts/build.sh asan
+
+select=(-LE big)
+[ $big = 1 ] && select=()
+echo "== Release build: $([ $big = 1 ] && echo 'all suites' || echo 'default suites (not: big)')"
+ctest --test-dir build/release --output-on-failure -j "$(nproc)" "${select[@]}"
+echo "== ASan+UBSan build: unit tests"
+ctest --test-dir build/asan --output-on-failure -j "$(nproc)" -L unit
