@@ -74,6 +74,13 @@ Value* Graph::find_value(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+void Graph::rename_value(Value* v, const std::string& name) {
+  RATEL_ASSERT(by_name_.count(name) == 0);
+  by_name_.erase(v->name);
+  v->name = name;
+  by_name_[name] = v;
+}
+
 std::string Graph::unique_name(const std::string& prefix) {
   std::string n;
   do {

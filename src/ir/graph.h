@@ -91,6 +91,8 @@ class Graph {
   // Creates a value; the name must be unique (or empty: a fresh name is made).
   Value* add_value(const std::string& name);
   Value* find_value(const std::string& name) const;
+  // Gives `v` a new name (which must be unused).
+  void rename_value(Value* v, const std::string& name);
   // Creates a node at the end of the node list.
   Node* add_node(const std::string& op_type, const std::string& name,
                  std::vector<Value*> inputs, std::vector<Value*> outputs);

@@ -19,15 +19,21 @@ Result<std::shared_ptr<Model>> Model::load_onnx(const std::string& path, const L
   import.input_shapes = options.input_shapes;
   import.output_names = options.output_names;
   RATEL_ASSIGN_OR_RETURN(auto graph, onnx_frontend::import_onnx_file(path, import));
-  auto model = from_graph(std::move(graph));
+  auto model = from_graph(std::move(graph), options);
   if (!model.ok()) return model.status().with_context(path);
   return model;
 }
 
-Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> graph) {
+Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> graph,
+                                                 const LoadOptions& options) {
   RATEL_RETURN_IF_ERROR(ops::infer_shapes(*graph));
   RATEL_RETURN_IF_ERROR(ir::verify(*graph, /*require_types=*/true));
   auto model = std::shared_ptr<Model>(new Model());
+  if (options.optimize) {
+    passes::OptimizeOptions opt;
+    opt.fuse = options.fuse;
+    RATEL_RETURN_IF_ERROR(passes::optimize(*graph, opt, &model->pass_report_));
+  }
   model->graph_ = std::move(graph);
   return model;
 }

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "passes/pass.h"
 #include "runtime/reference_executor.h"
 
 namespace ratel::runtime {
@@ -19,6 +20,8 @@ namespace ratel::runtime {
 struct LoadOptions {
   std::map<std::string, Shape> input_shapes;  // fix symbolic input dims, by input name
   std::vector<std::string> output_names;      // default: the model's outputs
+  bool optimize = true;                       // run the graph optimizer (passes/)
+  bool fuse = true;                           // ... including fusions (false: cleanups only)
 };
 
 class Model {
@@ -26,8 +29,9 @@ class Model {
   // Imports an .onnx file and infers every shape. Errors name the file, node or tensor.
   static Result<std::shared_ptr<Model>> load_onnx(const std::string& path,
                                                   const LoadOptions& options = {});
-  // Wraps an already-imported graph (tests, passes), inferring its shapes.
-  static Result<std::shared_ptr<Model>> from_graph(std::unique_ptr<ir::Graph> graph);
+  // Wraps an already-imported graph (tests, passes), inferring its shapes and optimizing it.
+  static Result<std::shared_ptr<Model>> from_graph(std::unique_ptr<ir::Graph> graph,
+                                                   const LoadOptions& options = {});
 
   const ir::Graph& graph() const { return *graph_; }
   const std::vector<ir::Value*>& inputs() const { return graph_->inputs(); }
@@ -35,9 +39,12 @@ class Model {
   // Index of the input named `name`, or an error listing the model's inputs.
   Result<size_t> input_index(const std::string& name) const;
   Result<size_t> output_index(const std::string& name) const;
+  // What each optimization pass did while loading (empty if optimization was off).
+  const std::vector<passes::PassReport>& pass_report() const { return pass_report_; }
 
  private:
   std::unique_ptr<ir::Graph> graph_;
+  std::vector<passes::PassReport> pass_report_;
   friend class Session;
 };
 

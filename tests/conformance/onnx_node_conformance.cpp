@@ -55,6 +55,7 @@ struct TestResult {
   Outcome outcome;
   std::string detail;            // failure or skip reason, or the unclaimed ops
   std::set<std::string> ops;     // op types the test's model uses
+  bool frozen = false;           // integer inputs were compiled in as constants (see load_for_data)
 };
 
 std::vector<std::string> list_dir(const std::string& dir, bool dirs_only) {
@@ -113,59 +114,89 @@ std::string compare(const Tensor& actual, const Tensor& expected, const std::str
   return "";
 }
 
+// Old ONNX test data stores bfloat16 tensors as uint16 bit patterns; view them as bf16.
+Tensor as_declared(const Tensor& t, ratel::DType declared) {
+  if (t.dtype() == ratel::DType::kU16 && declared == ratel::DType::kBF16) {
+    return Tensor::view(ratel::DType::kBF16, t.shape(), t.storage());
+  }
+  return t;
+}
+
+// Builds a model whose inputs have the data's shapes. With `freeze`, the inputs become constants:
+// Ratel compiles for static shapes, so inputs that decide shapes (Reshape's shape, ReduceSum's
+// axes, Range's bounds...) must be known when the model is loaded. A frozen model is evaluated
+// while loading, by the same reference kernels.
+Result<std::shared_ptr<ratel::runtime::Model>> load_for_data(const std::string& path,
+                                                            const std::vector<Tensor>& data,
+                                                            bool freeze) {
+  RATEL_ASSIGN_OR_RETURN(auto graph, ratel::onnx_frontend::import_onnx_file(path));
+  if (graph->inputs().size() != data.size()) {
+    return ratel::invalid_argument("{} input files, the model declares {} inputs", data.size(),
+                                   graph->inputs().size());
+  }
+  std::vector<ratel::ir::Value*> kept;
+  for (size_t i = 0; i < data.size(); ++i) {
+    ratel::ir::Value* v = graph->inputs()[i];
+    const Tensor t = as_declared(data[i], v->dtype);
+    if (t.dtype() != v->dtype) {
+      return ratel::invalid_argument("input '{}' data is {}, the model declares {}", v->name,
+                                     ratel::dtype_name(t.dtype()), ratel::dtype_name(v->dtype));
+    }
+    // The test's data decides the shapes (a few test models declare stale ones).
+    v->shape = t.shape();
+    v->has_shape = true;
+    if (freeze) {
+      v->constant = t;
+      v->is_initializer = true;
+    } else {
+      kept.push_back(v);
+    }
+  }
+  graph->inputs() = kept;
+  return ratel::runtime::Model::from_graph(std::move(graph));
+}
+
 // Runs every test_data_set_* folder of one test. Returns "" on success, or the failure.
 std::string run_datasets(const std::string& dir, TestResult* result) {
-  // Import once to learn the graph inputs, then again with their shapes fixed by the data.
-  auto probe = ratel::onnx_frontend::import_onnx_file(dir + "/model.onnx");
-  if (!probe.ok()) return "import failed: " + probe.status().message();
-  std::vector<std::string> input_names;
-  for (const auto* v : (*probe)->inputs()) input_names.push_back(v->name);
-
   const auto sets = list_dir(dir, true);
   int ran = 0;
   for (const std::string& set : sets) {
     if (set.rfind("test_data_set_", 0) != 0) continue;
     const std::string sdir = dir + "/" + set;
     std::vector<Tensor> inputs, expected;
-    for (size_t i = 0;; ++i) {
-      const std::string p = sdir + "/input_" + std::to_string(i) + ".pb";
-      struct stat st {};
-      if (stat(p.c_str(), &st) != 0) break;
-      auto t = read_tensor_pb(p);
-      if (!t.ok()) {
-        result->outcome = Outcome::kSkipped;
-        return "input data not representable: " + t.status().message();
+    for (int kind = 0; kind < 2; ++kind) {
+      for (size_t i = 0;; ++i) {
+        const std::string p = sdir + (kind ? "/output_" : "/input_") + std::to_string(i) + ".pb";
+        struct stat st {};
+        if (stat(p.c_str(), &st) != 0) break;
+        auto t = read_tensor_pb(p);
+        if (!t.ok()) {
+          result->outcome = Outcome::kSkipped;
+          return "test data not representable: " + t.status().message();
+        }
+        (kind ? expected : inputs).push_back(std::move(t).value());
       }
-      inputs.push_back(std::move(t).value());
     }
-    for (size_t i = 0;; ++i) {
-      const std::string p = sdir + "/output_" + std::to_string(i) + ".pb";
-      struct stat st {};
-      if (stat(p.c_str(), &st) != 0) break;
-      auto t = read_tensor_pb(p);
-      if (!t.ok()) {
-        result->outcome = Outcome::kSkipped;
-        return "expected data not representable: " + t.status().message();
-      }
-      expected.push_back(std::move(t).value());
+    auto model = load_for_data(dir + "/model.onnx", inputs, false);
+    if (!model.ok() && model.status().message().find("must be known at compile time") != std::string::npos) {
+      model = load_for_data(dir + "/model.onnx", inputs, true);
+      result->frozen = true;
     }
-    if (inputs.size() != input_names.size()) {
-      return fmt::format("{} has {} inputs, the model declares {}", set, inputs.size(), input_names.size());
+    if (!model.ok() && model.status().code() == ratel::StatusCode::kUnsupported &&
+        model.status().message().find("training") != std::string::npos) {
+      result->outcome = Outcome::kSkipped;  // Ratel is an inference engine
+      return model.status().message();
     }
-    ratel::runtime::LoadOptions load;
-    for (size_t i = 0; i < inputs.size(); ++i) load.input_shapes[input_names[i]] = inputs[i].shape();
-    auto model = ratel::runtime::Model::load_onnx(dir + "/model.onnx", load);
     if (!model.ok()) return model.status().message();
     auto session = ratel::runtime::Session::create(*model);
     if (!session.ok()) return session.status().message();
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const auto* declared = (*model)->inputs()[i];
-      if (declared->dtype != inputs[i].dtype()) {
-        return fmt::format("input '{}' data is {}, model declares {}", declared->name,
-                           ratel::dtype_name(inputs[i].dtype()), ratel::dtype_name(declared->dtype));
-      }
-      Status s = (*session)->set_input(i, inputs[i]);
+    size_t fed = 0;
+    for (const Tensor& t : inputs) {
+      if (fed >= (*model)->inputs().size()) break;
+      if (result->frozen) break;
+      Status s = (*session)->set_input(fed, as_declared(t, (*model)->inputs()[fed]->dtype));
       if (!s.ok()) return s.message();
+      ++fed;
     }
     if (Status s = (*session)->run(); !s.ok()) return s.message();
     const auto& outputs = (*session)->outputs();
@@ -173,7 +204,8 @@ std::string run_datasets(const std::string& dir, TestResult* result) {
       return fmt::format("{} outputs, expected {}", outputs.size(), expected.size());
     }
     for (size_t i = 0; i < expected.size(); ++i) {
-      const std::string diff = compare(outputs[i], expected[i], (*model)->outputs()[i]->name);
+      const Tensor want = as_declared(expected[i], outputs[i].dtype());
+      const std::string diff = compare(outputs[i], want, (*model)->outputs()[i]->name);
       if (!diff.empty()) return set + ": " + diff;
     }
     ++ran;
@@ -185,8 +217,48 @@ std::string run_datasets(const std::string& dir, TestResult* result) {
   return "";
 }
 
+// Why Ratel cannot represent a test's interface, or "" if it can: string, sequence and optional
+// values have no Ratel equivalent, so such tests are skipped with this reason.
+std::string unrepresentable_interface(const onnx::ModelProto& model) {
+  auto check = [](const onnx::ValueInfoProto& v) -> std::string {
+    if (!v.type().has_tensor_type()) return fmt::format("'{}' is not a tensor (sequence/map/optional)", v.name());
+    ratel::DType t;
+    if (!ratel::onnx_frontend::dtype_from_onnx(v.type().tensor_type().elem_type(), &t)) {
+      return fmt::format("'{}' has element type {}, which Ratel does not have", v.name(),
+                         ratel::onnx_frontend::onnx_type_name(v.type().tensor_type().elem_type()));
+    }
+    return "";
+  };
+  for (const auto& v : model.graph().input()) {
+    if (std::string r = check(v); !r.empty()) return "input " + r;
+  }
+  for (const auto& v : model.graph().output()) {
+    if (std::string r = check(v); !r.empty()) return "output " + r;
+  }
+  return "";
+}
+
+// Tests whose expected data contradicts the current ONNX specification, with the reason.
+struct KnownDeviation {
+  const char* test;
+  const char* reason;
+};
+constexpr KnownDeviation kKnownDeviations[] = {
+    {"test_cast_FLOAT_to_BFLOAT16", "ONNX 1.12's data truncates float to bfloat16; ONNX >= 1.14 "
+                                    "specifies round-to-nearest-even, which Ratel implements"},
+    {"test_castlike_FLOAT_to_BFLOAT16", "same as test_cast_FLOAT_to_BFLOAT16"},
+    {"test_castlike_FLOAT_to_BFLOAT16_expanded", "same as test_cast_FLOAT_to_BFLOAT16"},
+};
+
 TestResult run_test(const std::string& root, const std::string& name) {
   TestResult r{name, Outcome::kPassed, "", {}};
+  for (const KnownDeviation& d : kKnownDeviations) {
+    if (name == d.test) {
+      r.outcome = Outcome::kSkipped;
+      r.detail = d.reason;
+      return r;
+    }
+  }
   const std::string dir = root + "/" + name;
   auto file = ratel::MappedFile::open(dir + "/model.onnx");
   onnx::ModelProto model;
@@ -207,6 +279,11 @@ TestResult run_test(const std::string& root, const std::string& name) {
     for (const auto& op : unclaimed) r.detail += (r.detail.empty() ? "" : ", ") + op;
     return r;
   }
+  if (std::string why = unrepresentable_interface(model); !why.empty()) {
+    r.outcome = Outcome::kSkipped;
+    r.detail = why;
+    return r;
+  }
   const std::string failure = run_datasets(dir, &r);
   if (!failure.empty()) {
     if (r.outcome != Outcome::kSkipped) r.outcome = Outcome::kFailed;
@@ -217,8 +294,9 @@ TestResult run_test(const std::string& root, const std::string& name) {
 
 std::string summarize(const std::vector<TestResult>& results, const Options& o) {
   std::map<std::string, std::array<int, 3>> per_op;  // passed, failed, skipped
-  int passed = 0, failed = 0, skipped = 0, unclaimed = 0;
+  int passed = 0, failed = 0, skipped = 0, unclaimed = 0, frozen = 0;
   for (const TestResult& r : results) {
+    frozen += r.frozen && r.outcome == Outcome::kPassed ? 1 : 0;
     if (r.outcome == Outcome::kUnclaimed) {
       ++unclaimed;
       continue;
@@ -241,6 +319,12 @@ std::string summarize(const std::vector<TestResult>& results, const Options& o) 
   s += fmt::format("| | tests |\n|---|---|\n| run (all ops claimed) | {} |\n| passed | {} |\n"
                    "| failed | {} |\n| skipped (reason below) | {} |\n| not run (use an unclaimed op) | {} |\n\n",
                    passed + failed, passed, failed, skipped, unclaimed);
+  if (frozen) {
+    s += fmt::format("{} of the passed tests feed shape-deciding inputs (axes, shapes, depths, "
+                     "range bounds) at run time; Ratel compiles for static shapes, so the runner "
+                     "loads those models with their inputs fixed as constants (evaluated at load "
+                     "time by the same reference kernels).\n\n", frozen);
+  }
   s += "| op (tests using it) | passed | failed | skipped |\n|---|---|---|---|\n";
   for (const auto& [op, c] : per_op) s += fmt::format("| {} | {} | {} | {} |\n", op, c[0], c[1], c[2]);
   std::set<std::string> untested;
