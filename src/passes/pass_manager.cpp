@@ -8,7 +8,13 @@ std::vector<std::unique_ptr<Pass>> default_passes(const OptimizeOptions& options
   p.push_back(make_constant_folding());
   p.push_back(make_identity_elimination());
   p.push_back(make_dead_code_elimination());
-  (void)options;
+  if (options.fuse) {
+    p.push_back(make_layer_norm_fusion());
+    p.push_back(make_gelu_fusion());
+    p.push_back(make_dense_fusion());
+    p.push_back(make_attention_fusion());
+    p.push_back(make_dead_code_elimination());
+  }
   return p;
 }
 

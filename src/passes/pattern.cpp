@@ -80,4 +80,57 @@ bool replace_all_uses(ir::Graph& graph, ir::Value* from, ir::Value* to) {
   return true;
 }
 
+bool only_used_within(const UseCounts& uses, const std::vector<ir::Node*>& nodes,
+                      const ir::Value* result) {
+  for (const ir::Node* n : nodes) {
+    for (const ir::Value* out : n->outputs) {
+      if (!out || out == result) continue;
+      if (uses.is_graph_output(out)) return false;
+      for (const ir::Node* c : uses.consumers(out)) {
+        if (std::find(nodes.begin(), nodes.end(), c) == nodes.end()) return false;
+      }
+    }
+  }
+  return true;
+}
+
+ir::Node* replace_with_node(ir::Graph& graph, const std::vector<ir::Node*>& nodes,
+                            const std::string& domain, const std::string& op_type,
+                            std::vector<ir::Value*> inputs, ir::Value* result) {
+  const std::string name = result->producer ? result->producer->name + "_fused" : op_type;
+  ir::Node* fused = graph.add_node(op_type, graph.unique_name(name), std::move(inputs), {result});
+  fused->domain = domain;
+  graph.remove_nodes(nodes);
+  return fused;
+}
+
+ir::Value* add_constant(ir::Graph& graph, const std::string& name_hint, Tensor t) {
+  ir::Value* v = graph.add_value(graph.unique_name(name_hint));
+  v->dtype = t.dtype();
+  v->shape = t.shape();
+  v->has_shape = true;
+  v->constant = std::move(t);
+  v->is_initializer = true;
+  return v;
+}
+
+std::optional<int> single_reduce_axis_keepdims(const ir::Node& n) {
+  if (!n.has_input(0)) return std::nullopt;
+  const int rank = static_cast<int>(n.inputs[0]->shape.size());
+  auto keepdims = n.attrs.get_int("keepdims", 1);
+  if (!keepdims.ok() || *keepdims != 1) return std::nullopt;
+  std::vector<int64_t> axes;
+  if (n.has_input(1)) {
+    const ir::Value* a = n.inputs[1];
+    if (!a->is_constant()) return std::nullopt;
+    for (int64_t i = 0; i < a->constant.numel(); ++i) axes.push_back(a->constant.get_as_int64(i));
+  } else {
+    auto attr = n.attrs.get_ints("axes");
+    if (!attr.ok()) return std::nullopt;
+    axes = *attr;
+  }
+  if (axes.size() != 1 || axes[0] < -rank || axes[0] >= rank) return std::nullopt;
+  return static_cast<int>(axes[0] < 0 ? axes[0] + rank : axes[0]);
+}
+
 }  // namespace ratel::passes

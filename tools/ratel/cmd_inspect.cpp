@@ -6,6 +6,7 @@
 #include "frontend/onnx/onnx_importer.h"
 #include "ops/op.h"
 #include "ops/shape_inference.h"
+#include "passes/pass.h"
 
 namespace ratel::cli {
 
@@ -15,6 +16,7 @@ struct InspectOptions {
   std::string model;
   std::vector<std::string> shapes;
   bool nodes = false;
+  bool optimized = false;
 };
 
 std::string value_type(const ir::Value& v) {
@@ -40,6 +42,8 @@ std::string human_bytes(double b) {
   return fmt::format("{:.1f} {}", b, units[u]);
 }
 
+int report_error(const Status& s) { return report(s); }
+
 int run_inspect(const InspectOptions& o) {
   auto shapes = parse_named_shapes(o.shapes);
   if (!shapes.ok()) return report(shapes.status());
@@ -51,6 +55,17 @@ int run_inspect(const InspectOptions& o) {
 
   // Inference needs fixed input shapes; without them the declared shapes are shown.
   const Status inferred = ops::infer_shapes(g);
+  std::vector<passes::PassReport> report;
+  if (o.optimized) {
+    if (!inferred.ok()) return report_error(inferred.with_context("--optimized needs fixed input shapes"));
+    const size_t params_before = g.parameter_bytes();
+    if (Status s = passes::optimize(g, {}, &report); !s.ok()) return report_error(s);
+    fmt::print("optimizer passes (nodes before -> after, rewrites):\n");
+    for (const auto& r : report) {
+      fmt::print("  {:<24} {:>5} -> {:<5} {:>4} rewrites\n", r.pass, r.nodes_before, r.nodes_after, r.changes);
+    }
+    fmt::print("  parameters {} -> {} bytes\n", params_before, g.parameter_bytes());
+  }
 
   fmt::print("model:     {}\n", o.model);
   fmt::print("producer:  {}\n", g.producer.empty() ? "(unknown)" : g.producer);
@@ -122,6 +137,8 @@ void add_inspect_command(CLI::App& app) {
   cmd->add_option("--shape", o->shapes,
                   "Fix an input's shape, NAME=DIMS (e.g. input_ids=1,384); repeatable");
   cmd->add_flag("--nodes", o->nodes, "Also print every node with its inferred output types");
+  cmd->add_flag("--optimized", o->optimized,
+                "Run the graph optimizer first; print what each pass changed and the optimized graph");
   cmd->callback([o] {
     const int rc = run_inspect(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);

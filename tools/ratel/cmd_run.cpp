@@ -19,6 +19,8 @@ struct RunOptions {
   std::vector<std::string> shapes;
   std::string output_dir;
   int print = 8;
+  bool no_optimize = false;
+  bool no_fuse = false;
 };
 
 struct InputSpec {
@@ -121,6 +123,8 @@ int run_run(const RunOptions& o) {
   }
   runtime::LoadOptions load;
   load.input_shapes = *shapes;
+  load.optimize = !o.no_optimize;
+  load.fuse = !o.no_fuse;
   const auto t0 = std::chrono::steady_clock::now();
   auto model = runtime::Model::load_onnx(o.model, load);
   if (!model.ok()) return report(model.status());
@@ -181,6 +185,8 @@ void add_run_command(CLI::App& app) {
                   "input type (or TYPE: f32, i32, i64...; HHB writes ids as f32); repeatable");
   cmd->add_option("--shape", o->shapes, "Fix an input's shape, NAME=DIMS; repeatable");
   cmd->add_option("--output-dir,-o", o->output_dir, "Save each output as OUTPUT_NAME.npy here");
+  cmd->add_flag("--no-optimize", o->no_optimize, "Run the graph as imported (no folding, no fusion)");
+  cmd->add_flag("--no-fuse", o->no_fuse, "Optimize with cleanups only (keep ONNX ops, no fused ops)");
   cmd->add_option("--print", o->print, "How many leading values of each output to print")
       ->capture_default_str();
   cmd->callback([o] {
