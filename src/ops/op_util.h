@@ -132,4 +132,43 @@ T saturate_cast_float(double v) {
   }
 }
 
+// Error unless `opset` >= `since`: `what` ("Range", "attribute 'start' of Shape") does not exist
+// in the opset the model imports, so the model is malformed rather than merely unusual.
+Status require_opset(int opset, int since, std::string_view what);
+
+
+// ---- ONNX element type codes (TensorProto.DataType: Cast's `to`, generators' `dtype`) ----
+
+// Ratel's dtype for an ONNX type code; false for codes Ratel has no type for (string, complex,
+// float8) and for codes ONNX does not define.
+bool dtype_from_onnx_code(int64_t code, DType* out);
+// ONNX's name for a type code ("FLOAT", "STRING"), or "<code> (not an ONNX type)" if undefined.
+std::string onnx_type_code_name(int64_t code);
+// The type code ONNX names `name` ("FLOAT16" -> 10), or -1. Cast before opset 6 names its target
+// type by string.
+int64_t onnx_type_code_from_name(std::string_view name);
+
+// ---- correctly rounded narrowing of doubles ----
+
+// `d` rounded to float by round-to-odd: truncated toward zero, with the last mantissa bit set if
+// anything was dropped. Rounding that result to nearest in a format at least 2 bits narrower
+// (f16, bf16) gives exactly the nearest value to `d`, where double -> float -> f16 could round
+// twice and land one ulp off. NaN stays NaN.
+float round_to_odd_float(double d);
+
+// The value of float storage type T nearest to `d` (ties to even), rounded once.
+template <typename T>
+T float_from_double(double d) {
+  if constexpr (std::is_same_v<T, double>) {
+    return d;
+  } else if constexpr (std::is_same_v<T, float>) {
+    return static_cast<float>(d);
+  } else if constexpr (std::is_same_v<T, Half>) {
+    return Half{float_to_half(round_to_odd_float(d))};
+  } else {
+    static_assert(std::is_same_v<T, BFloat16>, "float_from_double needs a float storage type");
+    return BFloat16{float_to_bf16(round_to_odd_float(d))};
+  }
+}
+
 }  // namespace ratel::ops
