@@ -33,7 +33,13 @@ Result<Shape> parse_shape(std::string_view text) {
   size_t i = 0;
   while (i < t.size()) {
     const char c = t[i];
-    if (c == ' ' || c == ',' || c == 'x' || c == '\t') {
+    if (c == ' ' || c == ',' || c == '\t') {
+      ++i;
+      continue;
+    }
+    // 'x' separates two dimensions ("1x384") and nothing else
+    if (c == 'x' && i > 0 && std::isdigit(static_cast<unsigned char>(t[i - 1])) && i + 1 < t.size() &&
+        std::isdigit(static_cast<unsigned char>(t[i + 1]))) {
       ++i;
       continue;
     }
