@@ -7,7 +7,7 @@
  *
  *   ratel_model* m; ratel_session* s;
  *   if (ratel_model_load("model.onnx", "input_ids=1,384", &m) != RATEL_OK) puts(ratel_last_error());
- *   ratel_session_create(m, &s);
+ *   ratel_session_create(m, NULL, &s);
  *   ratel_session_set_input(s, "input_ids", RATEL_DTYPE_INT32, dims, 2, ids);
  *   ratel_session_run(s);
  *   ratel_session_get_output(s, 0, &out);
@@ -17,6 +17,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#if defined(RATEL_BUILDING_SHARED)
+#define RATEL_API __attribute__((visibility("default")))
+#else
+#define RATEL_API
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,27 +69,34 @@ typedef struct ratel_tensor_view {
 } ratel_tensor_view;
 
 /* Message of the last failed call on this thread ("" if none). */
-const char* ratel_last_error(void);
-const char* ratel_version(void);
+RATEL_API const char* ratel_last_error(void);
+RATEL_API const char* ratel_version(void);
 
 /* Loads an .onnx model. `input_shapes` fixes dynamic input dims: "name=1,384;name2=1,384", or
  * NULL to use the model's own shapes. */
-ratel_status ratel_model_load(const char* path, const char* input_shapes, ratel_model** out);
-void ratel_model_free(ratel_model* model);
-size_t ratel_model_num_inputs(const ratel_model* model);
-size_t ratel_model_num_outputs(const ratel_model* model);
+RATEL_API ratel_status ratel_model_load(const char* path, const char* input_shapes, ratel_model** out);
+RATEL_API void ratel_model_free(ratel_model* model);
+RATEL_API size_t ratel_model_num_inputs(const ratel_model* model);
+RATEL_API size_t ratel_model_num_outputs(const ratel_model* model);
 /* Declared type and shape of input/output i (data is NULL). */
-ratel_status ratel_model_input(const ratel_model* model, size_t i, ratel_tensor_view* out);
-ratel_status ratel_model_output(const ratel_model* model, size_t i, ratel_tensor_view* out);
+RATEL_API ratel_status ratel_model_input(const ratel_model* model, size_t i, ratel_tensor_view* out);
+RATEL_API ratel_status ratel_model_output(const ratel_model* model, size_t i, ratel_tensor_view* out);
 
-ratel_status ratel_session_create(const ratel_model* model, ratel_session** out);
-void ratel_session_free(ratel_session* session);
+typedef struct ratel_session_options {
+  int threads;   /* worker threads, >= 1 (results are bit-identical for a given count) */
+  int reference; /* non-zero: portable reference kernels (slow; the correctness oracle) */
+} ratel_session_options;
+
+/* `options` may be NULL: one thread, fast kernels. */
+RATEL_API ratel_status ratel_session_create(const ratel_model* model, const ratel_session_options* options,
+                                  ratel_session** out);
+RATEL_API void ratel_session_free(ratel_session* session);
 /* Copies the data in. Integer ids in another integer type (or integer-valued floats) are
  * converted when nothing is lost; the shape must equal the model's. */
-ratel_status ratel_session_set_input(ratel_session* session, const char* name, ratel_dtype dtype,
+RATEL_API ratel_status ratel_session_set_input(ratel_session* session, const char* name, ratel_dtype dtype,
                                      const int64_t* dims, size_t rank, const void* data);
-ratel_status ratel_session_run(ratel_session* session);
-ratel_status ratel_session_get_output(const ratel_session* session, size_t i,
+RATEL_API ratel_status ratel_session_run(ratel_session* session);
+RATEL_API ratel_status ratel_session_get_output(const ratel_session* session, size_t i,
                                       ratel_tensor_view* out);
 
 #ifdef __cplusplus

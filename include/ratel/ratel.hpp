@@ -55,9 +55,10 @@ class ModelHandle {
 
 class SessionHandle {
  public:
-  explicit SessionHandle(const ModelHandle& model) {
+  explicit SessionHandle(const ModelHandle& model, int threads = 1) {
     ratel_session* s = nullptr;
-    check(ratel_session_create(model.get(), &s));
+    const ratel_session_options options{threads, 0};
+    check(ratel_session_create(model.get(), &options, &s));
     session_.reset(s);
   }
   template <typename T>

@@ -126,10 +126,16 @@ ratel_status ratel_model_output(const ratel_model* model, size_t i, ratel_tensor
   return RATEL_OK;
 }
 
-ratel_status ratel_session_create(const ratel_model* model, ratel_session** out) {
+ratel_status ratel_session_create(const ratel_model* model, const ratel_session_options* options,
+                                  ratel_session** out) {
   if (!model) return null_argument("model");
   if (!out) return null_argument("out");
-  auto s = ratel::runtime::Session::create(model->model);
+  ratel::runtime::SessionOptions so;
+  if (options) {
+    so.threads = options->threads;
+    so.executor = options->reference ? ratel::runtime::ExecutorKind::kReference : ratel::runtime::ExecutorKind::kFast;
+  }
+  auto s = ratel::runtime::Session::create(model->model, so);
   if (!s.ok()) return fail(s.status());
   *out = new ratel_session{std::move(s).value()};
   return RATEL_OK;

@@ -103,6 +103,7 @@ void register_shape_ops(OpRegistry& r);
 void register_data_movement_ops(OpRegistry& r);
 void register_generator_ops(OpRegistry& r);
 void register_cast_ops(OpRegistry& r);
+void register_pool_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // domain "ratel": produced by fusion passes
 
 }  // namespace ratel::ops

@@ -2,6 +2,8 @@
 // becomes one ratel.Dense, which the packed GEMM computes in a single pass over the output.
 //
 //   y = MatMul(x, W)            W: constant [K, N]
+//     | Gemm(x, W, b)           (tf2onnx's dense layers) alpha = beta = 1, transA = 0; transB = 1
+//                               uses Wᵀ, folded into a new constant
 //   y = Add(y, b)               b: constant [N] (either operand order)       optional
 //   y = ratel.Gelu(y)           (after gelu-fusion)                          optional
 //   y = Add(y, r)               r: a run-time tensor of y's shape (residual)  optional
@@ -13,6 +15,30 @@
 namespace ratel::passes {
 
 namespace {
+
+// A Gemm that is a dense layer: returns its weight as [K, N] (transposed into a new constant when
+// transB = 1) and sets *bias to C (or nullptr); nullptr if the Gemm is anything else.
+ir::Value* gemm_weight(ir::Graph& graph, const ir::Node& gemm, ir::Value** bias) {
+  ir::Value* w = gemm.inputs[1];
+  if (!w->is_constant() || w->dtype != DType::kF32 || w->shape.size() != 2) return nullptr;
+  auto alpha = gemm.attrs.get_float("alpha", 1.0f);
+  auto beta = gemm.attrs.get_float("beta", 1.0f);
+  auto trans_a = gemm.attrs.get_int("transA", 0);
+  auto trans_b = gemm.attrs.get_int("transB", 0);
+  if (!alpha.ok() || !beta.ok() || !trans_a.ok() || !trans_b.ok() || *alpha != 1.0f || *trans_a != 0) {
+    return nullptr;
+  }
+  *bias = gemm.has_input(2) ? gemm.inputs[2] : nullptr;
+  if (*bias && *beta != 1.0f) return nullptr;
+  if (*trans_b == 0) return w;
+  const int64_t n = w->shape[0], k = w->shape[1];
+  std::vector<float> t(static_cast<size_t>(k * n));
+  const float* src = w->constant.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < k; ++j) t[static_cast<size_t>(j * n + i)] = src[i * k + j];
+  }
+  return add_constant(graph, w->name + "_t", Tensor::from_vector<float>(t, {k, n}));
+}
 
 bool is_bias(const ir::Value* v, int64_t n) {
   if (!v || !v->is_constant() || v->dtype != DType::kF32 || v->shape.empty() || v->shape.back() != n) {
@@ -36,19 +62,23 @@ class DenseFusion : public Pass {
       UseCounts uses(graph);
       for (const auto& node : graph.nodes()) {
         ir::Node* mm = node.get();
-        if (mm->op_type != "MatMul" || !mm->domain.empty()) continue;
+        if (!mm->domain.empty() || (mm->op_type != "MatMul" && mm->op_type != "Gemm")) continue;
         ir::Value* x = mm->inputs[0];
+        if (x->dtype != DType::kF32 || x->shape.empty()) continue;
+        ir::Value* bias = nullptr;
         ir::Value* w = mm->inputs[1];
-        if (x->dtype != DType::kF32 || !w->is_constant() || w->shape.size() != 2 || x->shape.empty()) {
+        if (mm->op_type == "Gemm") {
+          w = gemm_weight(graph, *mm, &bias);
+          if (!w || (bias && !is_bias(bias, w->shape[1]))) continue;
+        } else if (!w->is_constant() || w->shape.size() != 2) {
           continue;
         }
         const int64_t n = w->shape[1];
         std::vector<ir::Node*> nodes{mm};
         ir::Value* y = mm->outputs[0];
-        ir::Value* bias = nullptr;
         ir::Value* residual = nullptr;
         std::string activation = "none";
-        if (ir::Node* add = single_consumer_if(uses, y, "Add"); add && is_bias(other_input(add, y), n)) {
+        if (ir::Node* add = single_consumer_if(uses, y, "Add"); !bias && add && is_bias(other_input(add, y), n)) {
           bias = other_input(add, y);
           nodes.push_back(add);
           y = add->outputs[0];

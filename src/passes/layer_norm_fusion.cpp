@@ -11,7 +11,9 @@
 //   rstd = Reciprocal(Sqrt(Add(var, eps)))  (Rsqrt)     s = Mul(rstd, gamma)
 //   y    = Add(Mul(x, s), Sub(beta, Mul(mean, s)))
 //
-// gamma and beta must be constants of shape [H] (H = last dim); eps a constant scalar.
+// The means may also be GlobalAveragePool of a rank-3 tensor (tf2onnx's spelling of a mean over
+// the last axis). gamma and beta must be constants of shape [H] (H = last dim); eps a constant
+// scalar.
 #include <cmath>
 
 #include "passes/passes.h"
@@ -30,6 +32,15 @@ struct Match {
   ir::Value* result = nullptr;
 };
 
+// A mean over the last axis of its input, keeping dims: ReduceMean(axes=[-1]) or, for rank 3,
+// GlobalAveragePool.
+bool is_last_axis_mean(const ir::Node* n) {
+  if (!n || !n->domain.empty() || !n->has_input(0)) return false;
+  const int rank = static_cast<int>(n->inputs[0]->shape.size());
+  if (n->op_type == "ReduceMean") return rank > 0 && single_reduce_axis_keepdims(*n) == rank - 1;
+  return n->op_type == "GlobalAveragePool" && rank == 3;
+}
+
 bool is_last_dim_vector(const ir::Value* v, int64_t h) {
   if (!v || !v->is_constant() || v->dtype != DType::kF32) return false;
   // [H], or [1, ..., 1, H]
@@ -46,8 +57,9 @@ ir::Node* variance_of(const UseCounts& uses, ir::Value* d, ir::Node** square) {
     const bool pow2 = c->op_type == "Pow" && c->inputs[0] == d && constant_equals(c->inputs[1], 2.0);
     const bool mul = c->op_type == "Mul" && c->inputs[0] == d && c->inputs[1] == d;
     if (!(pow2 || mul) || !c->domain.empty()) continue;
-    ir::Node* rm = single_consumer_if(uses, c->outputs[0], "ReduceMean");
-    if (!rm || single_reduce_axis_keepdims(*rm) != static_cast<int>(d->shape.size()) - 1) continue;
+    if (!uses.single_use(c->outputs[0])) continue;
+    ir::Node* rm = uses.consumers(c->outputs[0]).front();
+    if (!is_last_axis_mean(rm)) continue;
     *square = c;
     return rm;
   }
@@ -180,12 +192,9 @@ class LayerNormFusion : public Pass {
       UseCounts uses(graph);
       for (const auto& node : graph.nodes()) {
         ir::Node* mean = node.get();
-        if (mean->op_type != "ReduceMean" || !mean->domain.empty()) continue;
+        if (!is_last_axis_mean(mean)) continue;
         const ir::Value* x = mean->inputs[0];
-        if (x->dtype != DType::kF32 || x->shape.empty() ||
-            single_reduce_axis_keepdims(*mean) != static_cast<int>(x->shape.size()) - 1) {
-          continue;
-        }
+        if (x->dtype != DType::kF32) continue;
         Match m;
         if (!match_pytorch(uses, mean, &m) && !match_tensorflow(uses, mean, &m)) continue;
         if (!only_used_within(uses, m.nodes, m.result)) continue;

@@ -1,6 +1,5 @@
 #include "runtime/model.h"
 
-#include "frontend/onnx/onnx_importer.h"
 #include "io/npy.h"
 #include "ops/shape_inference.h"
 
@@ -13,16 +12,6 @@ std::string value_names(const std::vector<ir::Value*>& values) {
   return s;
 }
 }  // namespace
-
-Result<std::shared_ptr<Model>> Model::load_onnx(const std::string& path, const LoadOptions& options) {
-  onnx_frontend::ImportOptions import;
-  import.input_shapes = options.input_shapes;
-  import.output_names = options.output_names;
-  RATEL_ASSIGN_OR_RETURN(auto graph, onnx_frontend::import_onnx_file(path, import));
-  auto model = from_graph(std::move(graph), options);
-  if (!model.ok()) return model.status().with_context(path);
-  return model;
-}
 
 Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> graph,
                                                  const LoadOptions& options) {
@@ -52,12 +41,32 @@ Result<size_t> Model::output_index(const std::string& name) const {
   return not_found("the model has no output '{}'; its outputs are: {}", name, value_names(outputs()));
 }
 
-Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model) {
-  RATEL_ASSIGN_OR_RETURN(auto executor, ReferenceExecutor::create(model->graph()));
-  std::unique_ptr<Session> s(new Session(std::move(model), std::move(executor)));
-  s->inputs_.resize(s->model_->inputs().size());
+Result<std::shared_ptr<const ExecutionPlan>> Model::plan() const {
+  std::lock_guard<std::mutex> lock(plan_mutex_);
+  if (!plan_) {
+    RATEL_ASSIGN_OR_RETURN(plan_, ExecutionPlan::build(*graph_));
+  }
+  return plan_;
+}
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options) {
+  if (options.threads < 1 || options.threads > 1024) {
+    return invalid_argument("thread count {} is out of range (1 to 1024)", options.threads);
+  }
+  std::unique_ptr<Session> s(new Session(model));
+  if (options.executor == ExecutorKind::kReference) {
+    RATEL_ASSIGN_OR_RETURN(auto executor, ReferenceExecutor::create(model->graph()));
+    s->reference_ = std::make_unique<ReferenceExecutor>(std::move(executor));
+  } else {
+    RATEL_ASSIGN_OR_RETURN(s->plan_, model->plan());
+    RATEL_ASSIGN_OR_RETURN(s->fast_, PlanExecutor::create(s->plan_, options.threads));
+  }
+  s->inputs_.resize(model->inputs().size());
   return s;
 }
+
+PlanStats Session::stats() const { return plan_ ? plan_->stats() : PlanStats{}; }
 
 Status Session::set_input(const std::string& name, const Tensor& value) {
   RATEL_ASSIGN_OR_RETURN(size_t i, model_->input_index(name));
@@ -85,7 +94,8 @@ Status Session::run() {
       return invalid_argument("input '{}' was not set", model_->inputs()[i]->name);
     }
   }
-  return executor_.run(inputs_, &outputs_);
+  if (reference_) return reference_->run(inputs_, &outputs_);
+  return fast_->run(inputs_, &outputs_);
 }
 
 }  // namespace ratel::runtime

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "runtime/execution_plan.h"
 #include "runtime/reference_executor.h"
 
 namespace ratel::runtime {
@@ -24,9 +26,19 @@ struct LoadOptions {
   bool fuse = true;                           // ... including fusions (false: cleanups only)
 };
 
+enum class ExecutorKind { kFast, kReference };
+
+struct SessionOptions {
+  int threads = 1;
+  // kFast: the execution plan (fast kernels, planned memory). kReference: the portable reference
+  // kernels one node at a time (the correctness oracle; slow).
+  ExecutorKind executor = ExecutorKind::kFast;
+};
+
 class Model {
  public:
   // Imports an .onnx file and infers every shape. Errors name the file, node or tensor.
+  // (Defined in the ONNX frontend library, ratel_onnx: the runtime does not depend on protobuf.)
   static Result<std::shared_ptr<Model>> load_onnx(const std::string& path,
                                                   const LoadOptions& options = {});
   // Wraps an already-imported graph (tests, passes), inferring its shapes and optimizing it.
@@ -41,16 +53,21 @@ class Model {
   Result<size_t> output_index(const std::string& name) const;
   // What each optimization pass did while loading (empty if optimization was off).
   const std::vector<passes::PassReport>& pass_report() const { return pass_report_; }
+  // The compiled plan for the fast executor (built on first use, shared by sessions).
+  Result<std::shared_ptr<const ExecutionPlan>> plan() const;
 
  private:
   std::unique_ptr<ir::Graph> graph_;
   std::vector<passes::PassReport> pass_report_;
+  mutable std::mutex plan_mutex_;
+  mutable std::shared_ptr<const ExecutionPlan> plan_;
   friend class Session;
 };
 
 class Session {
  public:
-  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model);
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options = {});
 
   // Binds an input by name or position. The tensor is converted to the model's element type
   // when that loses nothing (int64 ids for an int32 model, integer-valued float32 ids as HHB
@@ -60,12 +77,15 @@ class Session {
   Status run();
   const std::vector<Tensor>& outputs() const { return outputs_; }
   const Model& model() const { return *model_; }
+  // Peak activation memory and kernel counts (fast executor only; zeros for the reference one).
+  PlanStats stats() const;
 
  private:
-  explicit Session(std::shared_ptr<const Model> model, ReferenceExecutor executor)
-      : model_(std::move(model)), executor_(std::move(executor)) {}
+  explicit Session(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
   std::shared_ptr<const Model> model_;
-  ReferenceExecutor executor_;
+  std::unique_ptr<ReferenceExecutor> reference_;
+  std::unique_ptr<PlanExecutor> fast_;
+  std::shared_ptr<const ExecutionPlan> plan_;
   std::vector<Tensor> inputs_;
   std::vector<Tensor> outputs_;
 };

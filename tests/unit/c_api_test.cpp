@@ -30,7 +30,7 @@ TEST(CApiTest, LoadRunAndReadOutputs) {
   EXPECT_EQ(in.dims[1], 3);
 
   ratel_session* session = nullptr;
-  ASSERT_EQ(ratel_session_create(model, &session), RATEL_OK) << ratel_last_error();
+  ASSERT_EQ(ratel_session_create(model, nullptr, &session), RATEL_OK) << ratel_last_error();
   const float x[6] = {1, 1, 1, 0, 1, 2};
   const int64_t dims[2] = {2, 3};
   ASSERT_EQ(ratel_session_set_input(session, "x", RATEL_DTYPE_FLOAT32, dims, 2, x), RATEL_OK);
@@ -59,7 +59,7 @@ TEST(CApiTest, ErrorsAreStatusesWithMessages) {
   EXPECT_NE(std::strstr(ratel_last_error(), "bad shape"), nullptr) << ratel_last_error();
   ASSERT_EQ(ratel_model_load(path.c_str(), "x=1,3", &model), RATEL_OK);
   ratel_session* session = nullptr;
-  ASSERT_EQ(ratel_session_create(model, &session), RATEL_OK);
+  ASSERT_EQ(ratel_session_create(model, nullptr, &session), RATEL_OK);
   const int64_t dims[2] = {1, 4};
   const float x[4] = {};
   EXPECT_EQ(ratel_session_set_input(session, "x", RATEL_DTYPE_FLOAT32, dims, 2, x), RATEL_INVALID_ARGUMENT);

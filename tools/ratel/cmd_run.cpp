@@ -1,6 +1,7 @@
 // `ratel run MODEL --input NAME=FILE ...`: run a model on .npy/.bin inputs, print and save outputs.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -21,6 +22,10 @@ struct RunOptions {
   int print = 8;
   bool no_optimize = false;
   bool no_fuse = false;
+  bool reference = false;
+  bool stats = false;
+  int threads = 1;
+  int repeat = 1;
 };
 
 struct InputSpec {
@@ -128,7 +133,10 @@ int run_run(const RunOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   auto model = runtime::Model::load_onnx(o.model, load);
   if (!model.ok()) return report(model.status());
-  auto session = runtime::Session::create(*model);
+  runtime::SessionOptions session_options;
+  session_options.threads = o.threads;
+  session_options.executor = o.reference ? runtime::ExecutorKind::kReference : runtime::ExecutorKind::kFast;
+  auto session = runtime::Session::create(*model, session_options);
   if (!session.ok()) return report(session.status());
   const auto t1 = std::chrono::steady_clock::now();
 
@@ -152,13 +160,25 @@ int run_run(const RunOptions& o) {
                                      v->name, dtype_name(v->dtype), shape_str(v->shape), v->name));
     }
   }
-  const auto t2 = std::chrono::steady_clock::now();
-  if (Status s = (*session)->run(); !s.ok()) return report(s);
-  const auto t3 = std::chrono::steady_clock::now();
-
   using ms = std::chrono::duration<double, std::milli>;
-  fmt::print("loaded in {:.1f} ms, ran in {:.1f} ms (reference executor)\n", ms(t1 - t0).count(),
-             ms(t3 - t2).count());
+  std::vector<double> times;
+  for (int r = 0; r < std::max(1, o.repeat); ++r) {
+    const auto t2 = std::chrono::steady_clock::now();
+    if (Status s = (*session)->run(); !s.ok()) return report(s);
+    times.push_back(ms(std::chrono::steady_clock::now() - t2).count());
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  fmt::print("loaded in {:.1f} ms; run {:.2f} ms{} ({} executor, {} thread{})\n", ms(t1 - t0).count(),
+             sorted[sorted.size() / 2], times.size() > 1 ? fmt::format(" median of {}, first {:.2f} ms", times.size(), times[0]) : "",
+             o.reference ? "reference" : "fast", o.threads, o.threads == 1 ? "" : "s");
+  if (o.stats) {
+    const runtime::PlanStats st = (*session)->stats();
+    fmt::print("stats: peak activation memory {:.2f} MiB (unplanned {:.2f} MiB), weights {:.2f} MiB, "
+               "{} fast steps, {} reference steps, {} aliased values\n",
+               st.arena_bytes / 1048576.0, st.unplanned_bytes / 1048576.0, st.weight_bytes / 1048576.0,
+               st.fast_steps, st.reference_steps, st.aliased_values);
+  }
   const auto& outputs = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
     print_output((*model)->outputs()[i]->name, outputs[i], o.print);
@@ -187,6 +207,11 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--output-dir,-o", o->output_dir, "Save each output as OUTPUT_NAME.npy here");
   cmd->add_flag("--no-optimize", o->no_optimize, "Run the graph as imported (no folding, no fusion)");
   cmd->add_flag("--no-fuse", o->no_fuse, "Optimize with cleanups only (keep ONNX ops, no fused ops)");
+  cmd->add_option("--threads,-t", o->threads, "Worker threads (results are identical for a given count)")
+      ->capture_default_str();
+  cmd->add_flag("--reference", o->reference, "Use the portable reference kernels (slow; the correctness oracle)");
+  cmd->add_flag("--stats", o->stats, "Print memory use (peak activations, weights) and kernel counts");
+  cmd->add_option("--repeat", o->repeat, "Run N times and report the median time")->capture_default_str();
   cmd->add_option("--print", o->print, "How many leading values of each output to print")
       ->capture_default_str();
   cmd->callback([o] {

@@ -22,5 +22,6 @@ Result<std::map<std::string, Shape>> parse_named_shapes(const std::vector<std::s
 void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
+void add_qa_command(CLI::App& app);
 
 }  // namespace ratel::cli

@@ -34,11 +34,13 @@ int main(int argc, char** argv) {
       "  ratel inspect model.onnx\n"
       "  ratel run model.onnx --input input_ids=ids.npy --input input_mask=mask.npy "
       "--input segment_ids=seg.npy\n"
+      "  ratel qa --model model.onnx --context-file ctx.txt --question \"Who won?\"\n"
       "  ratel ops"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ratel 0.1.0");
   ratel::cli::add_inspect_command(app);
   ratel::cli::add_run_command(app);
+  ratel::cli::add_qa_command(app);
   ratel::cli::add_ops_command(app);
   try {
     app.parse(argc, argv);

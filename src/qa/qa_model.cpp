@@ -1,0 +1,98 @@
+#include "qa/qa_model.h"
+
+#include <cmath>
+
+namespace ratel::qa {
+
+namespace {
+
+std::string names_of(const std::vector<ir::Value*>& values) {
+  std::string s;
+  for (const ir::Value* v : values) {
+    s += fmt::format("{}{} ({} {})", s.empty() ? "" : ", ", v->name, dtype_name(v->dtype), shape_str(v->shape));
+  }
+  return s;
+}
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+Result<QaModel> QaModel::load(const std::string& path, const QaModelOptions& options) {
+  QaModel m;
+  RATEL_ASSIGN_OR_RETURN(m.model_, runtime::Model::load_onnx(path, options.load));
+  const auto& inputs = m.model_->inputs();
+  const std::string what = fmt::format("'{}' is not a BERT QA model: it has inputs {}", path, names_of(inputs));
+  if (inputs.size() != 3) return invalid_argument("{}; expected input_ids, input_mask, segment_ids", what);
+  int found[3] = {-1, -1, -1};
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string& n = inputs[i]->name;
+    if (contains(n, "input_ids")) found[0] = static_cast<int>(i);
+    else if (contains(n, "mask")) found[1] = static_cast<int>(i);
+    else if (contains(n, "segment") || contains(n, "token_type")) found[2] = static_cast<int>(i);
+  }
+  for (size_t k = 0; k < 3; ++k) {
+    if (found[k] < 0) {
+      return invalid_argument("{}; expected inputs named input_ids, input_mask (attention_mask) and segment_ids (token_type_ids)", what);
+    }
+    const ir::Value* v = inputs[static_cast<size_t>(found[k])];
+    if (!dtype_is_integer(v->dtype) || v->shape.size() != 2 || v->shape[0] != 1) {
+      return invalid_argument("{}; input '{}' must be an integer tensor [1, L]", what, v->name);
+    }
+  }
+  m.ids_ = static_cast<size_t>(found[0]);
+  m.mask_ = static_cast<size_t>(found[1]);
+  m.segments_ = static_cast<size_t>(found[2]);
+  m.seq_len_ = static_cast<int>(inputs[m.ids_]->shape[1]);
+
+  const auto& outputs = m.model_->outputs();
+  const Shape logits{1, m.seq_len_};
+  if (outputs.size() == 1 && outputs[0]->shape == Shape{1, m.seq_len_, 2}) {
+    m.end_ = -1;
+  } else if (outputs.size() == 2 && outputs[0]->shape == logits && outputs[1]->shape == logits) {
+    const bool swapped = contains(outputs[0]->name, "end") && contains(outputs[1]->name, "start");
+    m.start_ = swapped ? 1 : 0;
+    m.end_ = swapped ? 0 : 1;
+  } else {
+    return invalid_argument("'{}' is not a BERT QA model: expected start and end logits [1, {}], it has outputs {}",
+                            path, m.seq_len_, names_of(outputs));
+  }
+  for (const ir::Value* o : outputs) {
+    if (o->dtype != DType::kF32) return invalid_argument("'{}': output '{}' must be f32", path, o->name);
+  }
+  RATEL_ASSIGN_OR_RETURN(auto session, runtime::Session::create(m.model_, options.session));
+  m.session_ = std::move(session);
+  return m;
+}
+
+Result<nlp::RawResult> QaModel::run(const nlp::InputFeature& f) {
+  const int64_t n = static_cast<int64_t>(f.input_ids.size());
+  if (n != seq_len_) {
+    return invalid_argument("feature has {} tokens, the model takes {}", n, seq_len_);
+  }
+  RATEL_RETURN_IF_ERROR(session_->set_input(ids_, Tensor::from_vector<int32_t>(f.input_ids, {1, n})));
+  RATEL_RETURN_IF_ERROR(session_->set_input(mask_, Tensor::from_vector<int32_t>(f.input_mask, {1, n})));
+  RATEL_RETURN_IF_ERROR(session_->set_input(segments_, Tensor::from_vector<int32_t>(f.segment_ids, {1, n})));
+  RATEL_RETURN_IF_ERROR(session_->run());
+  nlp::RawResult r;
+  r.unique_id = f.unique_id;
+  const auto& outs = session_->outputs();
+  if (end_ < 0) {
+    const float* p = outs[0].data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      r.start_logits.push_back(p[2 * i]);
+      r.end_logits.push_back(p[2 * i + 1]);
+    }
+  } else {
+    r.start_logits = outs[static_cast<size_t>(start_)].to_vector<float>();
+    r.end_logits = outs[static_cast<size_t>(end_)].to_vector<float>();
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(r.start_logits[static_cast<size_t>(i)]) || !std::isfinite(r.end_logits[static_cast<size_t>(i)])) {
+      return out_of_range("the model produced a non-finite logit at position {} (NaN/Inf in weights or inputs?)", i);
+    }
+  }
+  return r;
+}
+
+}  // namespace ratel::qa
