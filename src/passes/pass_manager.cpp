@@ -13,6 +13,7 @@ std::vector<std::unique_ptr<Pass>> default_passes(const OptimizeOptions& options
     p.push_back(make_gelu_fusion());
     p.push_back(make_dense_fusion());
     p.push_back(make_attention_fusion());
+    p.push_back(make_qkv_merge());
     p.push_back(make_dead_code_elimination());
   }
   return p;

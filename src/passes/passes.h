@@ -17,5 +17,6 @@ std::unique_ptr<Pass> make_layer_norm_fusion();
 std::unique_ptr<Pass> make_gelu_fusion();
 std::unique_ptr<Pass> make_dense_fusion();
 std::unique_ptr<Pass> make_attention_fusion();
+std::unique_ptr<Pass> make_qkv_merge();
 
 }  // namespace ratel::passes
