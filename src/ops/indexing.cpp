@@ -210,7 +210,13 @@ Status compute_gather(KernelContext& ctx) {
   // Check every index before copying anything, so an error leaves no half-written output.
   std::vector<int64_t> resolved(indices.size());
   for (size_t j = 0; j < indices.size(); ++j) {
-    RATEL_ASSIGN_OR_RETURN(resolved[j], resolve_index(indices[j], axis, dim));
+    auto r = resolve_index(indices[j], axis, dim);
+    if (!r.ok()) {
+      // Name where the bad index came from: with token ids this is the input and the position
+      // of the out-of-vocabulary id.
+      return r.status().with_context(fmt::format("indices '{}' at position {}", ctx.node.inputs[1]->name, j));
+    }
+    resolved[j] = *r;
   }
   const auto* src = static_cast<const std::byte*>(data.raw());
   auto* dst = static_cast<std::byte*>(ctx.out(0).mutable_raw());

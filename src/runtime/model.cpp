@@ -11,6 +11,42 @@ std::string value_names(const std::vector<ir::Value*>& values) {
   for (const ir::Value* v : values) s += (s.empty() ? "" : ", ") + v->name;
   return s;
 }
+// Follows each integer graph input through value-preserving ops to a Gather that uses it as
+// indices into a constant table.
+void find_index_inputs(const ir::Graph& g, std::vector<int64_t>* limits, std::vector<std::string>* tables) {
+  limits->assign(g.inputs().size(), 0);
+  tables->assign(g.inputs().size(), "");
+  const auto consumers = g.consumers();
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    const ir::Value* v = g.inputs()[i];
+    if (!dtype_is_integer(v->dtype)) continue;
+    std::vector<const ir::Value*> frontier{v};
+    while (!frontier.empty()) {
+      const ir::Value* cur = frontier.back();
+      frontier.pop_back();
+      for (const ir::Node* n : consumers[static_cast<size_t>(cur->id)]) {
+        const std::string& op = n->op_type;
+        if (!n->domain.empty()) continue;
+        if (op == "Gather" && n->inputs.size() > 1 && n->inputs[1] == cur && n->inputs[0]->is_constant()) {
+          auto axis = n->attrs.get_int("axis", 0);
+          const auto& table = n->inputs[0]->shape;
+          if (!axis.ok() || table.empty()) continue;
+          const int64_t a = *axis < 0 ? *axis + static_cast<int64_t>(table.size()) : *axis;
+          if (a < 0 || a >= static_cast<int64_t>(table.size())) continue;
+          const int64_t limit = table[static_cast<size_t>(a)];
+          if ((*limits)[i] == 0 || limit < (*limits)[i]) {
+            (*limits)[i] = limit;
+            (*tables)[i] = n->inputs[0]->name;
+          }
+        } else if ((op == "Cast" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" ||
+                    op == "Identity") && n->inputs[0] == cur && dtype_is_integer(n->outputs[0]->dtype)) {
+          frontier.push_back(n->outputs[0]);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> graph,
@@ -23,6 +59,7 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
     opt.fuse = options.fuse;
     RATEL_RETURN_IF_ERROR(passes::optimize(*graph, opt, &model->pass_report_));
   }
+  find_index_inputs(*graph, &model->index_limits_, &model->index_tables_);
   model->graph_ = std::move(graph);
   return model;
 }
@@ -85,6 +122,17 @@ Status Session::set_input(size_t index, const Tensor& value) {
   }
   RATEL_ASSIGN_OR_RETURN(inputs_[index],
                          io::convert_exact(value, v->dtype, fmt::format("input '{}'", v->name)));
+  if (const int64_t limit = model_->index_limits_[index]; limit > 0) {
+    const Tensor& t = inputs_[index];
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const int64_t id = t.get_as_int64(i);
+      if (id < -limit || id >= limit) {
+        inputs_[index] = Tensor();
+        return out_of_range("input '{}': element {} is {}, outside the {} rows of '{}' it indexes", v->name, i,
+                            id, limit, model_->index_tables_[index]);
+      }
+    }
+  }
   return Status::Ok();
 }
 

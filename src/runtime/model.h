@@ -57,6 +57,11 @@ class Model {
   Result<std::shared_ptr<const ExecutionPlan>> plan() const;
 
  private:
+  // For graph inputs that index a constant table (token ids -> embeddings, possibly through
+  // Cast/Reshape/Unsqueeze): the table's size, so bad ids are reported by input and position
+  // when they are set rather than deep inside the graph. 0: not an index.
+  std::vector<int64_t> index_limits_;
+  std::vector<std::string> index_tables_;
   std::unique_ptr<ir::Graph> graph_;
   std::vector<passes::PassReport> pass_report_;
   mutable std::mutex plan_mutex_;
