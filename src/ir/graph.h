@@ -31,12 +31,15 @@ struct Value {
   // Known value: an initializer, or a constant found by inference. Undefined tensor otherwise.
   Tensor constant;
   bool is_initializer = false;  // came from the model's weights
+  // The constant's data was freed after every kernel reading it made its own (packed) copy: the
+  // value is still a constant, but only those kernels can run. See LoadOptions.
+  bool data_released = false;
   // Type and shape the model file declares for a graph output (checked against inference).
   DType declared_dtype = DType::kUndefined;
   std::optional<Shape> declared_shape;  // -1 where the declaration is symbolic or absent
   Node* producer = nullptr;
 
-  bool is_constant() const { return constant.defined(); }
+  bool is_constant() const { return constant.defined() || data_released; }
 };
 
 using AttrValue = std::variant<int64_t, float, std::string, std::vector<int64_t>,

@@ -29,7 +29,8 @@ size_t value_bytes(const ir::Value* v) {
 
 }  // namespace
 
-Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Graph& graph) {
+Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Graph& graph,
+                                                                  const ReleaseFn& release) {
   auto plan = std::shared_ptr<ExecutionPlan>(new ExecutionPlan());
   plan->graph_ = &graph;
   plan->slots_.resize(graph.num_value_slots());
@@ -42,6 +43,16 @@ Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Grap
       plan->stats_.weight_bytes += v->constant.nbytes();
     }
   }
+
+  // Readers left per constant, and whether all readers so far kept their own copy.
+  std::vector<int> readers_left(graph.num_value_slots(), 0);
+  std::vector<bool> all_copied(graph.num_value_slots(), true);
+  for (const auto& n : graph.nodes()) {
+    for (const ir::Value* in : n->inputs) {
+      if (in && in->is_constant()) ++readers_left[static_cast<size_t>(in->id)];
+    }
+  }
+  std::unordered_set<const ir::Value*> outputs_set(graph.outputs().begin(), graph.outputs().end());
 
   // Steps: every node with a non-constant output, with its fast kernel or the reference one.
   for (const auto& n : graph.nodes()) {
@@ -56,6 +67,13 @@ Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Grap
       if (!spec) return unsupported("{} has no kernel", n->describe());
       kernel = std::make_unique<ReferenceKernel>(*n, *spec);
       ++plan->stats_.reference_steps;
+    }
+    for (size_t i = 0; i < n->inputs.size(); ++i) {
+      const ir::Value* in = n->inputs[i];
+      if (!in || !in->is_constant()) continue;
+      const size_t id = static_cast<size_t>(in->id);
+      all_copied[id] = all_copied[id] && kernel->keeps_own_copy_of_input(i);
+      if (--readers_left[id] == 0 && all_copied[id] && release && !outputs_set.count(in)) release(*in);
     }
     plan->steps_.push_back({n.get(), std::move(kernel)});
   }

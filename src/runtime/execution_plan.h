@@ -6,6 +6,7 @@
 // is the input's buffer with a new shape. Kernels that can write over a dead input do so.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -30,7 +31,11 @@ struct PlanStats {
 class ExecutionPlan {
  public:
   // `graph` must be inferred (and should be optimized) and must outlive the plan.
-  static Result<std::shared_ptr<const ExecutionPlan>> build(const ir::Graph& graph);
+  // `release` (optional) is called for each constant as soon as every kernel reading it has made
+  // its own copy, so the caller can free the original while the next weights are packed.
+  using ReleaseFn = std::function<void(const ir::Value&)>;
+  static Result<std::shared_ptr<const ExecutionPlan>> build(const ir::Graph& graph,
+                                                          const ReleaseFn& release = nullptr);
 
   const PlanStats& stats() const { return stats_; }
 

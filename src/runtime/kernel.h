@@ -39,6 +39,9 @@ class Kernel {
   // buffers). A session allocates the largest over its steps once, when it is created, so run()
   // never allocates.
   virtual size_t workspace_bytes(int /*threads*/) const { return 0; }
+  // True if the kernel made its own copy of constant input i at preparation (packed weights) and
+  // never reads the original: once every reader of a constant says so, its data can be freed.
+  virtual bool keeps_own_copy_of_input(size_t /*i*/) const { return false; }
   // A name for profiles: "f32 gemm 14x32 avx512" or "reference".
   virtual const char* implementation() const = 0;
 };

@@ -60,6 +60,7 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
     RATEL_RETURN_IF_ERROR(passes::optimize(*graph, opt, &model->pass_report_));
   }
   find_index_inputs(*graph, &model->index_limits_, &model->index_tables_);
+  model->release_packed_weights_ = options.release_packed_weights;
   model->graph_ = std::move(graph);
   return model;
 }
@@ -81,7 +82,16 @@ Result<size_t> Model::output_index(const std::string& name) const {
 Result<std::shared_ptr<const ExecutionPlan>> Model::plan() const {
   std::lock_guard<std::mutex> lock(plan_mutex_);
   if (!plan_) {
-    RATEL_ASSIGN_OR_RETURN(plan_, ExecutionPlan::build(*graph_));
+    ExecutionPlan::ReleaseFn release;
+    if (release_packed_weights_) {
+      release = [this](const ir::Value& v) {
+        ir::Value* mutable_v = graph_->find_value(v.name);
+        mutable_v->constant = Tensor();
+        mutable_v->data_released = true;
+        weights_released_ = true;
+      };
+    }
+    RATEL_ASSIGN_OR_RETURN(plan_, ExecutionPlan::build(*graph_, release));
   }
   return plan_;
 }
@@ -93,6 +103,14 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   }
   std::unique_ptr<Session> s(new Session(model));
   if (options.executor == ExecutorKind::kReference) {
+    {
+      std::lock_guard<std::mutex> lock(model->plan_mutex_);
+      if (model->weights_released_) {
+        return invalid_argument(
+            "the reference executor needs the original weights, which this model released after packing "
+            "them for the fast executor; load it with release_packed_weights = false");
+      }
+    }
     RATEL_ASSIGN_OR_RETURN(auto executor, ReferenceExecutor::create(model->graph()));
     s->reference_ = std::make_unique<ReferenceExecutor>(std::move(executor));
   } else {

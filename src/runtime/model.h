@@ -24,6 +24,10 @@ struct LoadOptions {
   std::vector<std::string> output_names;      // default: the model's outputs
   bool optimize = true;                       // run the graph optimizer (passes/)
   bool fuse = true;                           // ... including fusions (false: cleanups only)
+  // Free each weight once the fast kernels have packed their own copy (halves the memory of a
+  // loaded model). The reference executor and graph export then need the weights reloaded:
+  // keep them with false.
+  bool release_packed_weights = true;
 };
 
 enum class ExecutorKind { kFast, kReference };
@@ -60,6 +64,8 @@ class Model {
   // For graph inputs that index a constant table (token ids -> embeddings, possibly through
   // Cast/Reshape/Unsqueeze): the table's size, so bad ids are reported by input and position
   // when they are set rather than deep inside the graph. 0: not an index.
+  bool release_packed_weights_ = true;
+  mutable bool weights_released_ = false;  // guarded by plan_mutex_
   std::vector<int64_t> index_limits_;
   std::vector<std::string> index_tables_;
   std::unique_ptr<ir::Graph> graph_;

@@ -115,3 +115,37 @@ TEST(ExecutionPlanTest, BadThreadCountIsAnError) {
 
 }  // namespace
 }  // namespace ratel
+
+namespace ratel {
+namespace {
+
+TEST(ExecutionPlanTest, PackedWeightsAreReleasedUnlessKept) {
+  for (bool release : {true, false}) {
+    GraphBuilder g;
+    auto* x = g.input("x", DType::kF32, {3, 8});
+    ir::Value* w = g.random({8, 5});
+    const std::string w_name = w->name;
+    g.output(g.op("MatMul", {x, w}));
+    runtime::LoadOptions o;
+    o.release_packed_weights = release;
+    auto m = runtime::Model::from_graph(g.build(), o);
+    ASSERT_TRUE(m.ok());
+    auto fast = runtime::Session::create(*m);
+    ASSERT_TRUE(fast.ok());
+    ASSERT_TRUE((*fast)->set_input(0, random_tensor({3, 8}, 5)).ok());
+    ASSERT_TRUE((*fast)->run().ok());
+    const ir::Value* weight = (*m)->graph().find_value(w_name);
+    EXPECT_EQ(weight->data_released, release);
+    EXPECT_EQ(weight->constant.defined(), !release);
+    runtime::SessionOptions ref;
+    ref.executor = runtime::ExecutorKind::kReference;
+    auto r = runtime::Session::create(*m, ref);
+    EXPECT_EQ(r.ok(), !release);
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("release_packed_weights"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ratel

@@ -1,9 +1,16 @@
 #include "frontend/onnx/onnx_importer.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/onnx_pb.h>
 
 #include "core/file.h"
@@ -143,8 +150,9 @@ class Importer {
       v->shape = v->constant.shape();
       v->has_shape = true;
       v->is_initializer = true;
-      // The tensor holds its own copy now; free the protobuf's to halve peak memory.
-      init.clear_raw_data();
+      // The tensor holds its own copy now; free the protobuf's (swap: clear() keeps capacity)
+      // so that the weights exist about once, not twice, while importing.
+      std::string().swap(*init.mutable_raw_data());
     }
     return Status::Ok();
   }
@@ -288,9 +296,9 @@ class Importer {
 
 }  // namespace
 
-Result<std::unique_ptr<ir::Graph>> import_onnx_bytes(std::span<const std::byte> bytes,
-                                                     const std::string& name,
-                                                     const ImportOptions& options) {
+namespace {
+
+Result<onnx::ModelProto> parse_model(std::span<const std::byte> bytes, const std::string& name) {
   if (bytes.empty()) return invalid_argument("'{}' is empty, not an ONNX model", name);
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     return unsupported("'{}' is over 2 GB; save the weights as external data", name);
@@ -301,6 +309,11 @@ Result<std::unique_ptr<ir::Graph>> import_onnx_bytes(std::span<const std::byte> 
                    "corrupt, or not an .onnx file)",
                    name);
   }
+  return model;
+}
+
+Result<std::unique_ptr<ir::Graph>> translate(onnx::ModelProto& model, const std::string& name,
+                                             const ImportOptions& options) {
   const std::string dir = options.external_data_dir.empty() ? dirname_of(name) : options.external_data_dir;
   Importer importer(options, name, dir);
   auto graph = importer.run(model);
@@ -308,10 +321,49 @@ Result<std::unique_ptr<ir::Graph>> import_onnx_bytes(std::span<const std::byte> 
   return graph;
 }
 
+}  // namespace
+
+Result<std::unique_ptr<ir::Graph>> import_onnx_bytes(std::span<const std::byte> bytes,
+                                                     const std::string& name,
+                                                     const ImportOptions& options) {
+  RATEL_ASSIGN_OR_RETURN(onnx::ModelProto model, parse_model(bytes, name));
+  return translate(model, name, options);
+}
+
 Result<std::unique_ptr<ir::Graph>> import_onnx_file(const std::string& path,
                                                     const ImportOptions& options) {
-  RATEL_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
-  return import_onnx_bytes(file->bytes(), path, options);
+  // Read through a file stream rather than a mapping: a mapped file's pages count towards the
+  // process's resident memory, and the weights will be copied out of the protobuf anyway. This
+  // way they are in memory about once (plus the largest tensor) while importing.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return not_found("'{}': no such file", path);
+    return io_error("cannot open '{}': {}", path, std::strerror(err));
+  }
+  struct stat st {};
+  const bool stat_ok = fstat(fd, &st) == 0;
+  const bool is_dir = stat_ok && S_ISDIR(st.st_mode);
+  if (!stat_ok || is_dir || st.st_size == 0 || st.st_size > INT_MAX) {
+    ::close(fd);
+    if (is_dir) return invalid_argument("'{}' is a directory, not a file", path);
+    if (!stat_ok) return io_error("cannot stat '{}'", path);
+    if (st.st_size == 0) return invalid_argument("'{}' is empty, not an ONNX model", path);
+    return unsupported("'{}' is over 2 GB; save the weights as external data", path);
+  }
+  onnx::ModelProto model;
+  bool parsed;
+  {
+    google::protobuf::io::FileInputStream stream(fd, 1 << 20);
+    parsed = model.ParseFromZeroCopyStream(&stream) && stream.GetErrno() == 0;
+  }
+  ::close(fd);
+  if (!parsed) {
+    return corrupt("'{}' is not a valid ONNX model: the protobuf does not parse (truncated, "
+                   "corrupt, or not an .onnx file)",
+                   path);
+  }
+  return translate(model, path, options);
 }
 
 }  // namespace ratel::onnx_frontend

@@ -29,6 +29,7 @@ class DenseKernel : public Kernel {
     return Status::Ok();
   }
   const char* implementation() const override { return "f32 packed gemm"; }
+  bool keeps_own_copy_of_input(size_t i) const override { return i == 1; }  // the packed weight
 
  private:
   kernels::PackedGemmB weight_;
