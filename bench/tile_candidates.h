@@ -1,5 +1,5 @@
 // Alternative register tiles, compiled only into the benchmark, to justify the shapes the
-// library ships (f32_gemm_14x32__avx512f, f32_gemm_6x16__avx2_fma) with measurements.
+// library ships (f32_gemm_6x64__avx512f, f32_gemm_6x16__avx2_fma) with measurements.
 #pragma once
 
 #include <vector>

@@ -31,6 +31,8 @@ std::vector<kernels::GemmUkernel> avx2_tile_candidates() {
       make(&Candidate<6, 2, kStride>::run, "6x16_kc128", 6, 16, 128, kStride, 512),
       make(&Candidate<6, 2, kStride>::run, "6x16_kc256_nc256", 6, 16, 256, kStride, 256),
       make(&Candidate<6, 2, 400>::run, "6x16_kc384", 6, 16, 384, 400, 512),
+      make(&Candidate<6, 2, 528>::run, "6x16_kc512", 6, 16, 512, 528, 512),
+      make(&Candidate<6, 2, 528>::run, "6x16_kc512_nc1024", 6, 16, 512, 528, 1024),
   };
 }
 

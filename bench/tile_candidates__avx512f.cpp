@@ -29,11 +29,11 @@ std::vector<kernels::GemmUkernel> avx512_tile_candidates() {
   return {
       make(&Candidate<12, 2, kStride>::run, "12x32_kc256", 12, 32, 256, kStride, 512),
       make(&Candidate<8, 3, kStride>::run, "8x48_kc256", 8, 48, 256, kStride, 480),
-      make(&Candidate<6, 4, kStride>::run, "6x64_kc256", 6, 64, 256, kStride, 512),
-      make(&Candidate<14, 2, kStride>::run, "14x32_kc128", 14, 32, 128, kStride, 512),
-      make(&Candidate<14, 2, kStride>::run, "14x32_kc256_nc256", 14, 32, 256, kStride, 256),
-      make(&Candidate<14, 2, kStride>::run, "14x32_kc256_nc1024", 14, 32, 256, kStride, 1024),
-      make(&Candidate<14, 2, 400>::run, "14x32_kc384", 14, 32, 384, 400, 512),
+      make(&Candidate<14, 2, kStride>::run, "14x32_kc256", 14, 32, 256, kStride, 512),
+      make(&Candidate<6, 4, kStride>::run, "6x64_kc128", 6, 64, 128, kStride, 512),
+      make(&Candidate<6, 4, kStride>::run, "6x64_kc256_nc256", 6, 64, 256, kStride, 256),
+      make(&Candidate<6, 4, kStride>::run, "6x64_kc256_nc1024", 6, 64, 256, kStride, 1024),
+      make(&Candidate<6, 4, 400>::run, "6x64_kc384", 6, 64, 384, 400, 512),
   };
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define RATEL_CPU_X86 1
@@ -87,6 +89,21 @@ std::string read_model_name() {
 }
 #endif
 
+// Cache sizes from glibc's sysconf extension (which reads cpuid or sysfs); 0 where unavailable.
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+constexpr int kL1dCacheQuery = _SC_LEVEL1_DCACHE_SIZE;
+constexpr int kL2CacheQuery = _SC_LEVEL2_CACHE_SIZE;
+#else
+constexpr int kL1dCacheQuery = -1;
+constexpr int kL2CacheQuery = -1;
+#endif
+
+size_t cache_bytes(int query) {
+  if (query < 0) return 0;
+  const long bytes = sysconf(query);
+  return bytes > 0 ? static_cast<size_t>(bytes) : 0;
+}
+
 struct IsaChoice {
   Isa isa = Isa::kGeneric;
   std::string error;
@@ -141,6 +158,8 @@ const CpuFeatures& cpu_features() {
   static const CpuFeatures features = [] {
     CpuFeatures f = decode_cpu_features(read_cpuid_words());
     f.model_name = read_model_name();
+    f.l1d_cache_bytes = cache_bytes(kL1dCacheQuery);
+    f.l2_cache_bytes = cache_bytes(kL2CacheQuery);
     return f;
   }();
   return features;

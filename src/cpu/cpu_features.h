@@ -11,6 +11,7 @@
 // the CPU lacks never raises it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@ namespace ratel::cpu {
 
 struct CpuFeatures {
   std::string model_name;  // cpuid brand string, e.g. "AMD EPYC 9654 96-Core Processor"; may be empty
+  size_t l1d_cache_bytes = 0;  // per core, from the OS (sysconf); 0 if unknown
+  size_t l2_cache_bytes = 0;   // per core; the GEMM sizes its B block from it
   bool os_saves_ymm = false;  // XCR0 has SSE + AVX state
   bool os_saves_zmm = false;  // XCR0 also has opmask + ZMM state
   // Each flag below is already ANDed with the OS state it needs.

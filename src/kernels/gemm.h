@@ -33,7 +33,8 @@
 //    The 1/sqrt(D) scale is folded into the Q projection's weights and bias at load time (or
 //    applied by the softmax). Heads are independent: parallel_for over heads with one workspace
 //    per thread (gemm_workspace_size floats each) and no pool inside, which keeps every GEMM
-//    on one core with its B panel in that core's L2.
+//    on one core with its B panel in that core's L2. (kernels/attention.h builds the fused
+//    attention on pack_gemm_b + gemm_packed this way.)
 //
 // Threads and determinism: the work is cut into blocks of whole row tiles x whole column
 // panels (never K) that the pool's threads claim as they go, so a thread that loses its core to

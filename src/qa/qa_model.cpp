@@ -62,6 +62,7 @@ Result<QaModel> QaModel::load(const std::string& path, const QaModelOptions& opt
   }
   RATEL_ASSIGN_OR_RETURN(auto session, runtime::Session::create(m.model_, options.session));
   m.session_ = std::move(session);
+  m.trim_padding_ = options.trim_padding && options.session.executor == runtime::ExecutorKind::kFast;
   return m;
 }
 
@@ -73,6 +74,13 @@ Result<nlp::RawResult> QaModel::run(const nlp::InputFeature& f) {
   RATEL_RETURN_IF_ERROR(session_->set_input(ids_, Tensor::from_vector<int32_t>(f.input_ids, {1, n})));
   RATEL_RETURN_IF_ERROR(session_->set_input(mask_, Tensor::from_vector<int32_t>(f.input_mask, {1, n})));
   RATEL_RETURN_IF_ERROR(session_->set_input(segments_, Tensor::from_vector<int32_t>(f.segment_ids, {1, n})));
+  // The real tokens are the leading input_mask ones; trim only when the mask has that shape.
+  int64_t real = 0;
+  while (real < n && f.input_mask[static_cast<size_t>(real)] != 0) ++real;
+  bool leading = real > 0;
+  for (int64_t i = real; leading && i < n; ++i) leading = f.input_mask[static_cast<size_t>(i)] == 0;
+  const int64_t active = trim_padding_ && leading ? real : 0;
+  RATEL_RETURN_IF_ERROR(session_->set_active_rows(active));
   RATEL_RETURN_IF_ERROR(session_->run());
   nlp::RawResult r;
   r.unique_id = f.unique_id;
@@ -87,7 +95,15 @@ Result<nlp::RawResult> QaModel::run(const nlp::InputFeature& f) {
     r.start_logits = outs[static_cast<size_t>(start_)].to_vector<float>();
     r.end_logits = outs[static_cast<size_t>(end_)].to_vector<float>();
   }
-  for (int64_t i = 0; i < n; ++i) {
+  const int64_t computed = active > 0 ? active : n;
+  // Padding positions were not computed: give them a logit no real position can lose to (finite,
+  // so start + end sums stay finite); answer extraction also rejects them as outside the context.
+  constexpr float kPadding = -1e30f;
+  for (int64_t i = computed; i < n; ++i) {
+    r.start_logits[static_cast<size_t>(i)] = kPadding;
+    r.end_logits[static_cast<size_t>(i)] = kPadding;
+  }
+  for (int64_t i = 0; i < computed; ++i) {
     if (!std::isfinite(r.start_logits[static_cast<size_t>(i)]) || !std::isfinite(r.end_logits[static_cast<size_t>(i)])) {
       return out_of_range("the model produced a non-finite logit at position {} (NaN/Inf in weights or inputs?)", i);
     }

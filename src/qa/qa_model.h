@@ -21,6 +21,9 @@ namespace ratel::qa {
 struct QaModelOptions {
   runtime::SessionOptions session;
   runtime::LoadOptions load;
+  // Compute only the real (unpadded) token rows of each window: bit-identical logits at those
+  // positions, the others set to -1e30 (answer extraction never picks padding). Fast executor only.
+  bool trim_padding = true;
 };
 
 class QaModel {
@@ -38,6 +41,7 @@ class QaModel {
   int seq_len_ = 0;
   size_t ids_ = 0, mask_ = 0, segments_ = 0;  // input indices
   int start_ = 0, end_ = 1;                    // output indices; end_ = -1: one [1, L, 2] output
+  bool trim_padding_ = false;
 };
 
 }  // namespace ratel::qa

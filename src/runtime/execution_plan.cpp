@@ -187,7 +187,7 @@ Status PlanExecutor::run(std::span<const Tensor> inputs, std::vector<Tensor>* ou
     values_[static_cast<size_t>(v->id)] = inputs[i];
   }
   const ExecContext ctx{pool_.get(), workspace_ ? workspace_->data() : nullptr,
-                        workspace_ ? workspace_->size() : 0};
+                        workspace_ ? workspace_->size() : 0, seq_len_, active_rows_};
   const auto& steps = plan_->steps();
   for (size_t s = 0; s < steps.size(); ++s) {
     switch (steps[s].action) {

@@ -74,8 +74,15 @@ class PlanExecutor {
   // valid until the next run.
   Status run(std::span<const Tensor> inputs, std::vector<Tensor>* outputs);
   int threads() const { return pool_ ? pool_->num_threads() : 1; }
+  // See ExecContext::active_rows. 0 computes every row.
+  void set_active_rows(int64_t seq_len, int64_t rows) {
+    seq_len_ = seq_len;
+    active_rows_ = rows;
+  }
 
  private:
+  int64_t seq_len_ = 0;
+  int64_t active_rows_ = 0;
   std::shared_ptr<const ExecutionPlan> plan_;
   std::shared_ptr<Storage> arena_;
   std::shared_ptr<Storage> workspace_;  // scratch shared by the steps (Kernel::workspace_bytes)

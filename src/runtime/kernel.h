@@ -23,6 +23,15 @@ struct ExecContext {
   // by the session (one run at a time), contents undefined on entry. Null if none was asked for.
   void* workspace = nullptr;
   size_t workspace_size = 0;
+  // Padding trimming (Session::set_active_rows): only the first `active_rows` of the model's
+  // `seq_len` token rows matter this run. Row-wise kernels whose row count is seq_len compute
+  // just those rows; the rest of their output is left undefined. 0: compute everything.
+  int64_t seq_len = 0;
+  int64_t active_rows = 0;
+  // Rows a row-wise kernel computes when it has `rows` rows in total.
+  int64_t rows_to_compute(int64_t rows) const {
+    return active_rows > 0 && rows == seq_len ? active_rows : rows;
+  }
 };
 
 class Kernel {

@@ -121,6 +121,23 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   return s;
 }
 
+Status Session::set_active_rows(int64_t rows) {
+  if (!fast_) {
+    if (rows == 0) return Status::Ok();
+    return unsupported("padding trimming needs the fast executor");
+  }
+  int64_t seq = 0;
+  for (const ir::Value* v : model_->inputs()) {
+    if (v->shape.size() != 2 || v->shape[0] != 1 || (seq && v->shape[1] != seq)) {
+      return unsupported("padding trimming needs [1, S] token inputs; input '{}' is {}", v->name, shape_str(v->shape));
+    }
+    seq = v->shape[1];
+  }
+  if (rows < 0 || rows > seq) return invalid_argument("active rows {} outside [0, {}]", rows, seq);
+  fast_->set_active_rows(seq, rows);
+  return Status::Ok();
+}
+
 PlanStats Session::stats() const { return plan_ ? plan_->stats() : PlanStats{}; }
 
 Status Session::set_input(const std::string& name, const Tensor& value) {

@@ -86,6 +86,12 @@ class Session {
   Status set_input(const std::string& name, const Tensor& value);
   Status set_input(size_t index, const Tensor& value);
   Status run();
+  // Padding trimming for token models ([1, S] inputs, batch 1): only the first `rows` token
+  // positions are real (the rest are padding that the attention mask hides), so fast kernels
+  // compute just those rows. Outputs at the other positions are then undefined: callers must
+  // ignore them (QA answer extraction does). Results at the computed positions are
+  // bit-identical to a full run. 0 restores full runs.
+  Status set_active_rows(int64_t rows);
   const std::vector<Tensor>& outputs() const { return outputs_; }
   const Model& model() const { return *model_; }
   // Peak activation memory and kernel counts (fast executor only; zeros for the reference one).

@@ -104,6 +104,7 @@ TEST(DetectedCpu, IsConsistent) {
 #else
   EXPECT_EQ(best_isa(f), Isa::kGeneric);
 #endif
+  std::printf("L1d %zu KiB, L2 %zu KiB\n", f.l1d_cache_bytes / 1024, f.l2_cache_bytes / 1024);
   std::printf("CPU: %s | avx2 %d fma %d f16c %d avx512f %d bw %d dq %d vl %d vnni %d bf16 %d "
               "avx-vnni %d | best %s, active %s\n",
               f.model_name.c_str(), f.avx2, f.fma, f.f16c, f.avx512f, f.avx512bw, f.avx512dq,

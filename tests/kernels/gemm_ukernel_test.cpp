@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "kernel_test_util.h"
 #include "kernels/f32-gemm/f32_gemm_reference.h"
 #include "kernels/f32-gemm/f32_gemm_ukernel.h"
+#include "kernels/gemm.h"
 
 namespace ratel::testing {
 namespace {
@@ -117,6 +119,20 @@ TEST_P(GemmUkernelTest, MatchesReference) {
       }
     }
   }
+}
+
+// The blocking the driver will use (n_block is scaled to this machine's L2) fits its rules.
+TEST_P(GemmUkernelTest, BlockingIsConsistent) {
+  RATEL_SKIP_IF_ISA_UNAVAILABLE(GetParam());
+  const kernels::GemmUkernel& uk = kernels::gemm_ukernel(GetParam());
+  EXPECT_EQ(uk.isa, GetParam());
+  EXPECT_EQ(uk.n_block % uk.nr, 0u);
+  EXPECT_GE(uk.n_block, 2 * uk.nr);
+  EXPECT_LE(uk.n_block, 1024u);
+  EXPECT_LE(uk.k_block, uk.a_stride);
+  EXPECT_LE(uk.mr * uk.a_stride, kernels::kGemmMaxATileFloats);
+  std::printf("%s: %zux%zu tile, k_block %zu, n_block %zu (L2 %zu KiB)\n", uk.name, uk.mr, uk.nr,
+              uk.k_block, uk.n_block, cpu::cpu_features().l2_cache_bytes / 1024);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, GemmUkernelTest, ::testing::ValuesIn(kAllIsas), isa_param_name);

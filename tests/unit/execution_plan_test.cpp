@@ -149,3 +149,82 @@ TEST(ExecutionPlanTest, PackedWeightsAreReleasedUnlessKept) {
 
 }  // namespace
 }  // namespace ratel
+
+namespace ratel {
+namespace {
+
+// A one-layer BERT block over [1, S, H] with an additive padding mask derived from a [1, S]
+// int mask input, as exporters write it: (1 - mask) * -10000.
+std::shared_ptr<runtime::Model> bert_layer_model(int64_t s, int64_t nh, int64_t hd) {
+  GraphBuilder g;
+  const int64_t h = nh * hd;
+  auto* ids = g.input("input_ids", DType::kI32, {1, s});
+  auto* mask = g.input("input_mask", DType::kI32, {1, s});
+  auto* x = g.op("Gather", {g.random({50, h}, 1.0f), ids}, GraphBuilder::attrs({{"axis", int64_t{0}}}));
+  auto* m = g.op("Cast", {mask}, GraphBuilder::attrs({{"to", int64_t{1}}}));
+  auto* m4 = g.op("Unsqueeze", {g.op("Unsqueeze", {m, g.ints({1})}), g.ints({2})});
+  auto* add_mask = g.op("Mul", {g.op("Sub", {g.scalar(1.0f), m4}), g.scalar(-10000.0f)});
+  auto split = [&](ir::Value* v, std::vector<int64_t> perm) {
+    return g.op("Transpose", {g.op("Reshape", {v, g.ints({1, s, nh, hd})})}, GraphBuilder::attrs({{"perm", perm}}));
+  };
+  auto dense = [&](ir::Value* in, int64_t k, int64_t n) {
+    return g.op("Add", {g.random({n}), g.op("MatMul", {in, g.random({k, n})})});
+  };
+  auto* q = split(dense(x, h, h), {0, 2, 1, 3});
+  auto* k = split(dense(x, h, h), {0, 2, 3, 1});
+  auto* v = split(dense(x, h, h), {0, 2, 1, 3});
+  auto* p = g.op("Softmax", {g.op("Add", {g.op("Div", {g.op("MatMul", {q, k}), g.scalar(std::sqrt(static_cast<float>(hd)))}), add_mask})},
+                 GraphBuilder::attrs({{"axis", int64_t{-1}}}));
+  auto* ctx = g.op("Reshape", {g.op("Transpose", {g.op("MatMul", {p, v})}, GraphBuilder::attrs({{"perm", std::vector<int64_t>{0, 2, 1, 3}}})),
+                               g.ints({1, s, h})});
+  auto* y = g.op("Add", {x, dense(ctx, h, h)});
+  auto* ff = dense(y, h, 2 * h);
+  auto* gelu = g.op("Mul", {g.op("Mul", {ff, g.op("Add", {g.op("Erf", {g.op("Div", {ff, g.scalar(1.4142135f)})}), g.scalar(1.0f)})}), g.scalar(0.5f)});
+  g.output(g.op("Add", {y, dense(gelu, 2 * h, h)}));
+  auto model = runtime::Model::from_graph(g.build());
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return *model;
+}
+
+TEST(ExecutionPlanTest, TrimmedRunsGiveIdenticalRealRows) {
+  const int64_t s = 37, h = 3 * 8;
+  auto model = bert_layer_model(s, 3, 8);
+  for (int64_t real : {1, 5, 20, 36, 37}) {
+    std::vector<int32_t> ids(static_cast<size_t>(s)), mask(static_cast<size_t>(s));
+    for (int64_t i = 0; i < s; ++i) {
+      ids[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + 3) % 50);
+      mask[static_cast<size_t>(i)] = i < real ? 1 : 0;
+    }
+    std::vector<Tensor> outs[2];
+    for (int trim = 0; trim < 2; ++trim) {
+      for (int threads : {1, 2}) {
+        runtime::SessionOptions o;
+        o.threads = threads;
+        auto session = runtime::Session::create(model, o);
+        ASSERT_TRUE(session.ok());
+        ASSERT_TRUE((*session)->set_input("input_ids", Tensor::from_vector<int32_t>(ids, {1, s})).ok());
+        ASSERT_TRUE((*session)->set_input("input_mask", Tensor::from_vector<int32_t>(mask, {1, s})).ok());
+        ASSERT_TRUE((*session)->set_active_rows(trim ? real : 0).ok());
+        ASSERT_TRUE((*session)->run().ok());
+        outs[trim].push_back(*(*session)->outputs()[0].clone());
+      }
+    }
+    for (int t = 0; t < 2; ++t) {
+      EXPECT_EQ(std::memcmp(outs[0][static_cast<size_t>(t)].raw(), outs[1][static_cast<size_t>(t)].raw(),
+                            static_cast<size_t>(real * h) * sizeof(float)),
+                0)
+          << real << " real rows, " << (t + 1) << " threads: trimmed run differs on real rows";
+    }
+  }
+}
+
+TEST(ExecutionPlanTest, TrimmingRejectsBadRowCounts) {
+  auto session = runtime::Session::create(bert_layer_model(9, 1, 4));
+  ASSERT_TRUE(session.ok());
+  EXPECT_FALSE((*session)->set_active_rows(10).ok());
+  EXPECT_FALSE((*session)->set_active_rows(-1).ok());
+  EXPECT_TRUE((*session)->set_active_rows(9).ok());
+}
+
+}  // namespace
+}  // namespace ratel

@@ -43,6 +43,7 @@ struct QaOptions {
   bool json = false;
   bool cased = false;
   bool reference = false;
+  bool no_trim = false;
   int threads = 1;
   nlp::FeatureOptions features;
   nlp::AnswerOptions answers;
@@ -302,6 +303,7 @@ int run_qa(const QaOptions& o) {
     qa::QaModelOptions mo;
     mo.session.threads = o.threads;
     mo.session.executor = o.reference ? runtime::ExecutorKind::kReference : runtime::ExecutorKind::kFast;
+    mo.trim_padding = !o.no_trim;
     auto loaded = qa::QaModel::load(o.model, mo);
     if (!loaded.ok()) return report(loaded.status());
     model = std::move(loaded).value();
@@ -347,6 +349,11 @@ void add_qa_command(CLI::App& app) {
   cmd->add_option("--threads,-t", o->threads, "Worker threads")->capture_default_str();
   cmd->add_flag("--cased", o->cased, "Keep case and accents (for cased vocabularies)");
   cmd->add_flag("--reference", o->reference, "Run the model with the portable reference kernels (slow)");
+  cmd->add_flag("--no-trim", o->no_trim,
+                "Compute every position of each window, padding included. By default only the real tokens "
+                "are computed (bit-identical logits there, ~3x less work on typical SQuAD windows); "
+                "run_squad also ranks padding positions when it fills the n-best list, so use this for "
+                "run_squad's exact nbest_predictions.json probabilities");
   cmd->add_option("--max-seq-length", o->features.max_seq_length, "Tokens per window (must match the model)")
       ->capture_default_str();
   cmd->add_option("--doc-stride", o->features.doc_stride, "Tokens between window starts")->capture_default_str();

@@ -1,9 +1,14 @@
 // The GEMM dispatch table: one microkernel per Isa, with the blocking the driver uses with it.
 //
-// Blocking (floats): k_block = 256 keeps the MR x 256 A tile in a 32 KiB L1 (14 x 272 x 4 =
-// 15 KiB for AVX-512) while each 256 x NR B panel streams from L2; n_block bounds the slice of B
-// that all row tiles of a thread reuse (256 x 512 x 4 = 512 KiB, half of Zen 4's 1 MiB L2). Tuned with bench/gemm_bench on Zen 4 (bench/README.md).
+// Blocking (floats): k_block = 256 keeps the MR x 256 A tile in a 32 KiB L1 (6 x 272 x 4 =
+// 6.5 KiB for AVX-512 and AVX2) while each 256 x NR B panel streams from L2. n_block bounds
+// the slice of B that all row tiles of a thread reuse: the defaults below (256 x 512 x 4 =
+// 512 KiB, half of Zen 4's 1 MiB L2) are rescaled to the L2 the OS reports (n_block_for_l2).
+// Tuned with bench/gemm_bench on Zen 4 (bench/README.md).
+#include <algorithm>
+
 #include "core/status.h"
+#include "cpu/cpu_features.h"
 #include "kernels/f32-gemm/f32_gemm_ukernel.h"
 #include "kernels/gemm.h"
 
@@ -20,8 +25,8 @@ constexpr GemmUkernel kAvx2 = {
     /*mr=*/6, /*nr=*/16, /*k_block=*/256, kF32Gemm6x16Avx2AStride, /*n_block=*/512};
 
 constexpr GemmUkernel kAvx512 = {
-    &f32_gemm_14x32__avx512f, "f32_gemm_14x32__avx512f", cpu::Isa::kAvx512,
-    /*mr=*/14, /*nr=*/32, /*k_block=*/256, kF32Gemm14x32Avx512AStride, /*n_block=*/512};
+    &f32_gemm_6x64__avx512f, "f32_gemm_6x64__avx512f", cpu::Isa::kAvx512,
+    /*mr=*/6, /*nr=*/64, /*k_block=*/256, kF32Gemm6x64Avx512AStride, /*n_block=*/512};
 #endif
 
 constexpr bool fits_driver(const GemmUkernel& uk) {
@@ -33,18 +38,48 @@ static_assert(fits_driver(kGeneric));
 static_assert(fits_driver(kAvx2) && fits_driver(kAvx512));
 #endif
 
+// The B slice a thread streams its row tiles over (k_block x n_block floats) should fill about
+// half of its L2, leaving room for the C tiles and A passing through: 512 columns on Zen 4
+// (1 MiB L2, the measured optimum), 256 on Zen 3 (512 KiB), 128 on Skylake client (256 KiB).
+// Unknown L2: the table's default.
+size_t n_block_for_l2(const GemmUkernel& uk, size_t l2_bytes) {
+  if (l2_bytes == 0) return uk.n_block;
+  const size_t columns = l2_bytes / 2 / (uk.k_block * sizeof(float));
+  const size_t rounded = columns / uk.nr * uk.nr;
+  return std::clamp(rounded, 2 * uk.nr, std::max<size_t>(1024, 2 * uk.nr));
+}
+
+struct Table {
+  GemmUkernel generic, avx2, avx512;
+};
+
+Table make_table() {
+  const size_t l2 = cpu::cpu_features().l2_cache_bytes;
+  Table t;
+  t.generic = kGeneric;
+#if defined(__x86_64__)
+  t.avx2 = kAvx2;
+  t.avx512 = kAvx512;
+#endif
+  for (GemmUkernel* uk : {&t.generic, &t.avx2, &t.avx512}) {
+    if (uk->fn != nullptr) uk->n_block = n_block_for_l2(*uk, l2);
+  }
+  return t;
+}
+
 }  // namespace
 
 const GemmUkernel& gemm_ukernel(cpu::Isa isa) {
   // Running a kernel the CPU lacks is SIGILL, so this is checked even in release builds by the
   // callers that take an Isa from outside (PackedGemmB::pack); here it is a programmer error.
   RATEL_ASSERT(isa <= cpu::best_isa(cpu::cpu_features()));
+  static const Table table = make_table();
   switch (isa) {
 #if defined(__x86_64__)
-    case cpu::Isa::kAvx512: return kAvx512;
-    case cpu::Isa::kAvx2: return kAvx2;
+    case cpu::Isa::kAvx512: return table.avx512;
+    case cpu::Isa::kAvx2: return table.avx2;
 #endif
-    default: return kGeneric;
+    default: return table.generic;
   }
 }
 

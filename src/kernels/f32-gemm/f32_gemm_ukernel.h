@@ -76,10 +76,10 @@ void f32_gemm_6x16__avx2_fma(size_t mr, size_t nc, size_t kc, const float* __res
                              const float* __restrict packed_b, float* __restrict c,
                              size_t c_stride, const GemmUkernelParams& params);
 
-inline constexpr size_t kF32Gemm14x32Avx512AStride = 256 + 16;
-void f32_gemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, const float* __restrict a,
-                             const float* __restrict packed_b, float* __restrict c,
-                             size_t c_stride, const GemmUkernelParams& params);
+inline constexpr size_t kF32Gemm6x64Avx512AStride = 256 + 16;
+void f32_gemm_6x64__avx512f(size_t mr, size_t nc, size_t kc, const float* __restrict a,
+                            const float* __restrict packed_b, float* __restrict c,
+                            size_t c_stride, const GemmUkernelParams& params);
 #endif
 
 }  // namespace ratel::kernels

@@ -19,6 +19,9 @@ class AttentionKernel : public Kernel {
   Status run(const ExecContext& ctx, std::span<const Tensor* const> in,
              std::span<Tensor* const> out) const override {
     kernels::AttentionParams p = dims_;
+    // Trimmed runs (batch 1): queries and keys past the active rows are padding; the mask gives
+    // those keys zero weight, so dropping them changes no computed row.
+    if (p.batch == 1) p.seq = static_cast<size_t>(ctx.rows_to_compute(static_cast<int64_t>(p.seq)));
     const size_t hidden = p.heads * p.head_size;
     const float* q = in[0]->data<float>();
     if (packed_) {

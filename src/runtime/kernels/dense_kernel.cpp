@@ -16,7 +16,7 @@ class DenseKernel : public Kernel {
              std::span<Tensor* const> out) const override {
     const Tensor& x = *in[0];
     const size_t k = weight_.view().k, n = weight_.view().n;
-    const size_t m = static_cast<size_t>(x.numel()) / k;
+    const size_t m = static_cast<size_t>(ctx.rows_to_compute(x.numel() / static_cast<int64_t>(k)));
     kernels::GemmEpilogue epi;
     epi.bias = in.size() > 2 && in[2] ? in[2]->data<float>() : nullptr;
     epi.activation = activation_;

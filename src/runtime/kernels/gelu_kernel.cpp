@@ -18,7 +18,10 @@ class GeluKernel : public Kernel {
 
   Status run(const ExecContext& ctx, std::span<const Tensor* const> in,
              std::span<Tensor* const> out) const override {
-    const int64_t n = in[0]->numel();
+    // Trimmed runs: the leading active rows of a [..., seq_len, width] activation.
+    const Shape& shape = in[0]->shape();
+    const int64_t width = shape.empty() ? 1 : shape.back();
+    const int64_t n = width > 0 ? ctx.rows_to_compute(in[0]->numel() / width) * width : 0;
     const float* x = in[0]->data<float>();
     float* y = out[0]->mutable_data<float>();
     cpu::parallel_for(ctx.pool, (n + kChunk - 1) / kChunk, [&](int64_t begin, int64_t end, int) {

@@ -18,7 +18,7 @@ class LayerNormKernel : public Kernel {
     // LayerNormalization: X, Scale, B?; SkipLayerNorm: X, Skip, Gamma, Beta.
     const size_t g = skip_ ? 2 : 1;
     const Tensor* beta = in.size() > g + 1 ? in[g + 1] : nullptr;
-    const size_t rows = static_cast<size_t>(in[0]->numel()) / row_;
+    const size_t rows = static_cast<size_t>(ctx.rows_to_compute(in[0]->numel() / static_cast<int64_t>(row_)));
     kernels::layernorm_rows(rows, row_, in[0]->data<float>(), skip_ ? in[1]->data<float>() : nullptr,
                             in[g]->data<float>(), beta ? beta->data<float>() : nullptr, epsilon_,
                             out[0]->mutable_data<float>(), ctx.pool, isa_);
