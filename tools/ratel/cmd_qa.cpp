@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "memory_option.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "io/npy.h"
@@ -47,6 +49,7 @@ struct QaOptions {
   int threads = 1;
   nlp::FeatureOptions features;
   nlp::AnswerOptions answers;
+  std::string max_memory;  // --max-memory
 };
 
 std::string assets_dir() {
@@ -90,6 +93,15 @@ int run_single(const QaOptions& o, qa::QaModel& model, const nlp::BertTokenizer&
     context = std::move(text).value();
   }
   if (o.question.empty()) return report(invalid_argument("--question is empty"));
+  {
+    // BERT keeps the first max_query_length question tokens; say so rather than drop silently.
+    std::vector<int32_t> ids;
+    if (Status s = tokenizer.encode(o.question, &ids); !s.ok()) return report(s.with_context("--question"));
+    if (static_cast<int>(ids.size()) > o.features.max_query_length) {
+      std::fprintf(stderr, "ratel: notice: the question has %zu tokens; only the first %d are used (--max-query-length)\n",
+                   ids.size(), o.features.max_query_length);
+    }
+  }
   auto t0 = Clock::now();
   auto features = nlp::make_features(tokenizer, o.question, context, o.features);
   if (!features.ok()) return report(features.status());
@@ -218,6 +230,20 @@ int run_squad(const QaOptions& o, qa::QaModel* model, const nlp::BertTokenizer& 
   }
   const double prepare_ms = ms_since(t0);
   const size_t n_questions = set->examples.size();
+  {
+    size_t truncated = 0;
+    std::vector<int32_t> ids;
+    for (const auto& e : set->examples) {
+      ids.clear();
+      if (tokenizer.encode(e.question_text, &ids).ok() && static_cast<int>(ids.size()) > o.features.max_query_length) {
+        ++truncated;
+      }
+    }
+    if (truncated) {
+      std::fprintf(stderr, "ratel: notice: %zu question(s) are longer than %d tokens; their first %d tokens are used (--max-query-length)\n",
+                   truncated, o.features.max_query_length, o.features.max_query_length);
+    }
+  }
   if (n_questions == 0) return report(invalid_argument("{} has no questions", o.squad));
   const bool verbose = n_questions <= 10;  // small files print each answer like the seed
 
@@ -277,6 +303,7 @@ int run_squad(const QaOptions& o, qa::QaModel* model, const nlp::BertTokenizer& 
 }
 
 int run_qa(const QaOptions& o) {
+  if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   const bool model_needed = o.save_features.empty() && o.logits.empty();
   if (o.model.empty() && model_needed) {
     return report(invalid_argument("--model is required (the shared example model is {}/models/minilm-l6-squad/model.onnx)",
@@ -306,6 +333,7 @@ int run_qa(const QaOptions& o) {
     mo.trim_padding = !o.no_trim;
     auto loaded = qa::QaModel::load(o.model, mo);
     if (!loaded.ok()) return report(loaded.status());
+    for (const std::string& w : loaded->model().warnings()) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
     model = std::move(loaded).value();
     if (opts.features.max_seq_length != model->max_seq_length()) {
       if (opts.features.max_seq_length != 384) {
@@ -363,6 +391,7 @@ void add_qa_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-answer-length", o->answers.max_answer_length, "Longest answer, in tokens")
       ->capture_default_str();
+  add_max_memory_option(cmd, &o->max_memory);
   cmd->callback([o] {
     const int rc = run_qa(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);
