@@ -59,6 +59,16 @@ Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Grap
     bool all_constant = true;
     for (const ir::Value* out : n->outputs) all_constant = all_constant && (!out || out->is_constant());
     if (all_constant) continue;
+    if (is_view_op(*n)) {  // no kernel: the step aliases or copies its input (see below)
+      plan->steps_.push_back({n.get(), nullptr});
+      for (const ir::Value* in : n->inputs) {
+        if (in && in->is_constant()) {
+          all_copied[static_cast<size_t>(in->id)] = false;
+          --readers_left[static_cast<size_t>(in->id)];
+        }
+      }
+      continue;
+    }
     RATEL_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, make_fast_kernel(*n));
     if (kernel) {
       ++plan->stats_.fast_steps;
@@ -67,6 +77,7 @@ Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Grap
       if (!spec) return unsupported("{} has no kernel", n->describe());
       kernel = std::make_unique<ReferenceKernel>(*n, *spec);
       ++plan->stats_.reference_steps;
+      ++plan->stats_.reference_ops[n->domain.empty() ? n->op_type : n->domain + "." + n->op_type];
     }
     for (size_t i = 0; i < n->inputs.size(); ++i) {
       const ir::Value* in = n->inputs[i];
@@ -106,7 +117,7 @@ Result<std::shared_ptr<const ExecutionPlan>> ExecutionPlan::build(const ir::Grap
       // own buffers so a view never exposes a buffer that later steps overwrite.
       int share = -1;
       if (o == 0 && is_view_op(n)) share = 0;
-      if (share < 0) share = step.kernel->in_place_input(static_cast<int>(o));
+      if (share < 0 && step.kernel) share = step.kernel->in_place_input(static_cast<int>(o));
       if (share >= 0 && !graph_outputs.count(out)) {
         const ir::Value* in = n.inputs[static_cast<size_t>(share)];
         const bool view = is_view_op(n) && o == 0;
@@ -141,7 +152,9 @@ Result<std::unique_ptr<PlanExecutor>> PlanExecutor::create(std::shared_ptr<const
                                                            int threads) {
   auto ex = std::unique_ptr<PlanExecutor>(new PlanExecutor());
   const ir::Graph& g = plan->graph();
-  RATEL_ASSIGN_OR_RETURN(ex->arena_, Storage::allocate(plan->stats().arena_bytes));
+  auto arena = Storage::allocate(plan->stats().arena_bytes);
+  if (!arena.ok()) return arena.status().with_context("the session's activation memory");
+  ex->arena_ = std::move(arena).value();
   if (threads > 1) ex->pool_ = std::make_unique<cpu::ThreadPool>(threads);
   size_t workspace_bytes = 0;
   for (const auto& step : plan->steps()) {
@@ -150,7 +163,9 @@ Result<std::unique_ptr<PlanExecutor>> PlanExecutor::create(std::shared_ptr<const
     }
   }
   if (workspace_bytes > 0) {
-    RATEL_ASSIGN_OR_RETURN(ex->workspace_, Storage::allocate(workspace_bytes));
+    auto workspace = Storage::allocate(workspace_bytes);
+    if (!workspace.ok()) return workspace.status().with_context("the session's kernel workspace");
+    ex->workspace_ = std::move(workspace).value();
   }
   ex->values_.resize(g.num_value_slots());
   for (const auto& v : g.values()) {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <span>
 #include <vector>
@@ -25,6 +27,7 @@ struct PlanStats {
   size_t weight_bytes = 0;       // constants, including packed copies
   int fast_steps = 0;            // nodes run by fast kernels
   int reference_steps = 0;       // nodes left to reference kernels
+  std::map<std::string, int> reference_ops;  // which ops those were ("Add", "ratel.Dense")
   int aliased_values = 0;        // outputs that share their input's buffer
 };
 

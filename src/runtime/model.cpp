@@ -1,5 +1,8 @@
 #include "runtime/model.h"
 
+#include <cmath>
+#include <cstring>
+
 #include "io/npy.h"
 #include "ops/shape_inference.h"
 
@@ -47,10 +50,88 @@ void find_index_inputs(const ir::Graph& g, std::vector<int64_t>* limits, std::ve
   }
 }
 
+// NaN and infinity counts of a floating-point tensor (zeros for other types).
+struct NonFinite {
+  int64_t nan = 0, inf = 0;
+  int64_t first_nan = -1, first_inf = -1;
+};
+
+NonFinite count_non_finite(const Tensor& t) {
+  NonFinite r;
+  if (!t.defined() || !dtype_is_float(t.dtype())) return r;
+  const int64_t n = t.numel();
+  auto note = [&](int64_t i, bool is_nan, bool is_inf) {
+    if (is_nan && r.nan++ == 0) r.first_nan = i;
+    if (is_inf && r.inf++ == 0) r.first_inf = i;
+  };
+  const auto* p = static_cast<const std::byte*>(t.raw());
+  switch (t.dtype()) {
+    case DType::kF32:
+      for (int64_t i = 0; i < n; ++i) {
+        uint32_t b;
+        std::memcpy(&b, p + 4 * i, 4);
+        if ((b & 0x7f800000u) == 0x7f800000u) note(i, (b & 0x7fffffu) != 0, (b & 0x7fffffu) == 0);
+      }
+      break;
+    case DType::kF64:
+      for (int64_t i = 0; i < n; ++i) {
+        double v;
+        std::memcpy(&v, p + 8 * i, 8);
+        if (!std::isfinite(v)) note(i, std::isnan(v), std::isinf(v));
+      }
+      break;
+    case DType::kF16:
+    case DType::kBF16: {
+      const bool f16 = t.dtype() == DType::kF16;
+      const uint16_t exp = f16 ? 0x7c00 : 0x7f80, man = f16 ? 0x03ff : 0x007f;
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t b;
+        std::memcpy(&b, p + 2 * i, 2);
+        if ((b & exp) == exp) note(i, (b & man) != 0, (b & man) == 0);
+      }
+      break;
+    }
+    default: break;
+  }
+  return r;
+}
+
+// Weights (initializers and Constant nodes' values) holding NaN are an error naming the tensor:
+// a NaN weight turns every answer into NaN. Infinities are legal (exporters write -inf masks)
+// and become warnings.
+Status check_weights(const ir::Graph& g, std::vector<std::string>* warnings) {
+  auto check = [&](const Tensor& t, const std::string& what) -> Status {
+    const NonFinite nf = count_non_finite(t);
+    if (nf.nan > 0) {
+      return corrupt("{} holds NaN ({} of its {} values, the first at element {}): the weights are damaged",
+                     what, nf.nan, t.numel(), nf.first_nan);
+    }
+    if (nf.inf > 0) {
+      warnings->push_back(fmt::format("{} holds {} infinite value{} (the first at element {})", what, nf.inf,
+                                      nf.inf == 1 ? "" : "s", nf.first_inf));
+    }
+    return Status::Ok();
+  };
+  for (const auto& v : g.values()) {
+    if (v->is_initializer && v->constant.defined()) {
+      RATEL_RETURN_IF_ERROR(check(v->constant, fmt::format("initializer '{}'", v->name)));
+    }
+  }
+  for (const auto& n : g.nodes()) {
+    if (n->op_type != "Constant" || !n->domain.empty()) continue;
+    if (const ir::AttrValue* a = n->attrs.find("value"); a && std::holds_alternative<Tensor>(*a)) {
+      RATEL_RETURN_IF_ERROR(check(std::get<Tensor>(*a), fmt::format("the value of {}", n->describe())));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> graph,
                                                  const LoadOptions& options) {
+  std::vector<std::string> warnings;
+  RATEL_RETURN_IF_ERROR(check_weights(*graph, &warnings));
   RATEL_RETURN_IF_ERROR(ops::infer_shapes(*graph));
   RATEL_RETURN_IF_ERROR(ir::verify(*graph, /*require_types=*/true));
   auto model = std::shared_ptr<Model>(new Model());
@@ -61,6 +142,7 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
   }
   find_index_inputs(*graph, &model->index_limits_, &model->index_tables_);
   model->release_packed_weights_ = options.release_packed_weights;
+  model->warnings_ = std::move(warnings);
   model->graph_ = std::move(graph);
   return model;
 }
@@ -83,7 +165,7 @@ Result<std::shared_ptr<const ExecutionPlan>> Model::plan() const {
   std::lock_guard<std::mutex> lock(plan_mutex_);
   if (!plan_) {
     ExecutionPlan::ReleaseFn release;
-    if (release_packed_weights_) {
+    if (release_packed_weights_ && !reference_in_use_) {
       release = [this](const ir::Value& v) {
         ir::Value* mutable_v = graph_->find_value(v.name);
         mutable_v->constant = Tensor();
@@ -110,6 +192,8 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
             "the reference executor needs the original weights, which this model released after packing "
             "them for the fast executor; load it with release_packed_weights = false");
       }
+      // A fast session created later must not free the weights this one reads.
+      model->reference_in_use_ = true;
     }
     RATEL_ASSIGN_OR_RETURN(auto executor, ReferenceExecutor::create(model->graph()));
     s->reference_ = std::make_unique<ReferenceExecutor>(std::move(executor));

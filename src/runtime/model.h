@@ -57,6 +57,10 @@ class Model {
   Result<size_t> output_index(const std::string& name) const;
   // What each optimization pass did while loading (empty if optimization was off).
   const std::vector<passes::PassReport>& pass_report() const { return pass_report_; }
+  // Problems found while loading that do not stop the model from running, one line each (for
+  // now: weights holding infinities, which some exporters use for masking). Weights holding
+  // NaN are an error at load.
+  const std::vector<std::string>& warnings() const { return warnings_; }
   // The compiled plan for the fast executor (built on first use, shared by sessions).
   Result<std::shared_ptr<const ExecutionPlan>> plan() const;
 
@@ -66,10 +70,14 @@ class Model {
   // when they are set rather than deep inside the graph. 0: not an index.
   bool release_packed_weights_ = true;
   mutable bool weights_released_ = false;  // guarded by plan_mutex_
+  // A reference session reads the original weights: once one exists, the plan keeps them
+  // (guarded by plan_mutex_).
+  mutable bool reference_in_use_ = false;
   std::vector<int64_t> index_limits_;
   std::vector<std::string> index_tables_;
   std::unique_ptr<ir::Graph> graph_;
   std::vector<passes::PassReport> pass_report_;
+  std::vector<std::string> warnings_;
   mutable std::mutex plan_mutex_;
   mutable std::shared_ptr<const ExecutionPlan> plan_;
   friend class Session;

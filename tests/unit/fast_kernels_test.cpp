@@ -226,5 +226,27 @@ TEST(FastKernelsTest, GeluErfFormInPlaceAndTanhFallback) {
   }
 }
 
+TEST(FastKernelsTest, DenseEpiloguesIncludingTanhGelu) {
+  // tanh GELU (TensorFlow BERT) runs after the packed GEMM with the vectorized exp; erf GELU and
+  // the residual in the GEMM epilogue. Odd sizes, a residual, and 1/2/3 threads.
+  for (const char* activation : {"none", "gelu", "gelu_tanh"}) {
+    for (bool residual : {false, true}) {
+      SCOPED_TRACE(std::string(activation) + (residual ? " + residual" : ""));
+      GraphBuilder g;
+      auto* x = g.input("x", DType::kF32, {1, 19, 37});
+      auto* r = residual ? g.input("r", DType::kF32, {1, 19, 53}) : nullptr;
+      g.output(g.op("Dense", {x, g.random({37, 53}), g.random({53}), r},
+                    GraphBuilder::attrs({{"activation", std::string(activation)}}), "ratel"));
+      std::vector<Tensor> in;
+      in.reserve(2);  // (building it from an initializer list trips a GCC 12 -Warray-bounds false positive)
+      in.push_back(random_tensor({1, 19, 37}, 21));
+      if (residual) in.push_back(random_tensor({1, 19, 53}, 22));
+      const auto st = check_fast_matches_reference(make_model(g), in);
+      EXPECT_EQ(st.fast_steps, 1);
+      EXPECT_EQ(st.reference_steps, 0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ratel

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "commands.h"
+#include "memory_option.h"
 #include "core/dtype.h"
 #include "io/npy.h"
 #include "runtime/model.h"
@@ -26,6 +28,8 @@ struct RunOptions {
   bool stats = false;
   int threads = 1;
   int repeat = 1;
+  bool allow_nonfinite = false;
+  std::string max_memory;  // --max-memory
 };
 
 struct InputSpec {
@@ -77,6 +81,30 @@ Result<Tensor> load_input(const InputSpec& spec, const ir::Value* declared) {
   return io::read_raw(spec.path, dtype, declared->shape);
 }
 
+// NaN and infinity counts of a floating-point tensor, and the first such element.
+struct NonFinite {
+  int64_t nan = 0, inf = 0, first = -1;
+  int64_t total() const { return nan + inf; }
+  std::string describe() const {
+    std::string parts;
+    if (nan) parts += fmt::format("{} NaN", nan);
+    if (inf) parts += fmt::format("{}{} infinite", nan ? " and " : "", inf);
+    return fmt::format("{} value{} (the first at element {})", parts, total() == 1 ? "" : "s", first);
+  }
+};
+
+NonFinite count_non_finite(const Tensor& t) {
+  NonFinite r;
+  if (!dtype_is_float(t.dtype())) return r;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const double v = t.get_as_double(i);
+    if (std::isfinite(v)) continue;
+    if (r.first < 0) r.first = i;
+    ++(std::isnan(v) ? r.nan : r.inf);
+  }
+  return r;
+}
+
 void print_output(const std::string& name, const Tensor& t, int count) {
   fmt::print("{}: {} {}\n", name, dtype_name(t.dtype()), shape_str(t.shape()));
   const int64_t n = t.numel();
@@ -109,6 +137,7 @@ void print_output(const std::string& name, const Tensor& t, int count) {
 }
 
 int run_run(const RunOptions& o) {
+  if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   auto shapes = parse_named_shapes(o.shapes);
   if (!shapes.ok()) return report(shapes.status());
   std::vector<InputSpec> specs;
@@ -133,6 +162,7 @@ int run_run(const RunOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   auto model = runtime::Model::load_onnx(o.model, load);
   if (!model.ok()) return report(model.status());
+  for (const std::string& w : (*model)->warnings()) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
   runtime::SessionOptions session_options;
   session_options.threads = o.threads;
   session_options.executor = o.reference ? runtime::ExecutorKind::kReference : runtime::ExecutorKind::kFast;
@@ -151,6 +181,11 @@ int run_run(const RunOptions& o) {
       t = std::move(loaded).value();
     }
     if (Status s = (*session)->set_input(*index, t); !s.ok()) return report(s);
+    // NaN/Inf inputs are legal (some models take them) but rarely meant: say so.
+    if (const NonFinite nf = count_non_finite(t); nf.total() > 0) {
+      std::fprintf(stderr, "ratel: warning: input '%s' (%s) holds %s\n", specs[i].name.c_str(),
+                   specs[i].path.c_str(), nf.describe().c_str());
+    }
     given[*index] = true;
   }
   for (size_t i = 0; i < given.size(); ++i) {
@@ -178,6 +213,11 @@ int run_run(const RunOptions& o) {
                "{} fast steps, {} reference steps, {} aliased values\n",
                st.arena_bytes / 1048576.0, st.unplanned_bytes / 1048576.0, st.weight_bytes / 1048576.0,
                st.fast_steps, st.reference_steps, st.aliased_values);
+    if (!st.reference_ops.empty()) {
+      std::string ops;
+      for (const auto& [op, count] : st.reference_ops) ops += fmt::format("{}{} x{}", ops.empty() ? "" : ", ", op, count);
+      fmt::print("stats: on reference kernels: {}\n", ops);
+    }
   }
   const auto& outputs = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -189,6 +229,18 @@ int run_run(const RunOptions& o) {
       const std::string path = o.output_dir + "/" + (*model)->outputs()[i]->name + ".npy";
       if (Status s = io::write_npy(path, outputs[i]); !s.ok()) return report(s);
       fmt::print("saved {}\n", path);
+    }
+  }
+  // Non-finite outputs are printed and saved (to debug them) but the run fails: a script must
+  // not take NaN for a result. --allow-nonfinite makes it a warning.
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const NonFinite nf = count_non_finite(outputs[i]);
+    if (nf.total() == 0) continue;
+    const std::string what = fmt::format("output '{}' holds {}", (*model)->outputs()[i]->name, nf.describe());
+    if (o.allow_nonfinite) {
+      std::fprintf(stderr, "ratel: warning: %s\n", what.c_str());
+    } else {
+      return report(out_of_range("{}; check the inputs and weights (--allow-nonfinite accepts it)", what));
     }
   }
   return 0;
@@ -214,6 +266,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat", o->repeat, "Run N times and report the median time")->capture_default_str();
   cmd->add_option("--print", o->print, "How many leading values of each output to print")
       ->capture_default_str();
+  cmd->add_flag("--allow-nonfinite", o->allow_nonfinite,
+                "Exit with success even when an output holds NaN or infinity (default: an error, after "
+                "printing and saving the outputs)");
+  add_max_memory_option(cmd, &o->max_memory);
   cmd->callback([o] {
     const int rc = run_run(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);
