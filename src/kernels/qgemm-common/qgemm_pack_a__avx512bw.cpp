@@ -1,0 +1,12 @@
+// The integer GEMMs' A-tile packer (qpack_a.h) compiled for avx512bw.
+#include "kernels/qgemm-common/qpack_a.h"
+
+namespace ratel::kernels {
+
+void qgemm_pack_a__avx512bw(size_t rows, size_t kc, size_t kc_padded, const void* __restrict a,
+                            size_t lda, const QPackAParams& params, void* __restrict tile,
+                            size_t tile_stride, int32_t* __restrict row_sums) {
+  detail::qpack_a(rows, kc, kc_padded, a, lda, params, tile, tile_stride, row_sums);
+}
+
+}  // namespace ratel::kernels
