@@ -1,5 +1,7 @@
 #include "cpu/cpu_features.h"
 
+#include "cpu/riscv_vector.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -116,7 +118,7 @@ IsaChoice compute_active_isa() {
     requested = parse_isa(env);
     if (!requested) {
       choice.error = std::string("RATEL_ISA=") + env +
-                     " is not one of generic, avx2, avx512; using the CPU's best";
+                     " is not one of generic, avx2, avx512, rvv; using the CPU's best";
     }
   }
   choice.isa = clamp_isa(best_isa(cpu_features()), requested);
@@ -160,6 +162,12 @@ const CpuFeatures& cpu_features() {
     f.model_name = read_model_name();
     f.l1d_cache_bytes = cache_bytes(kL1dCacheQuery);
     f.l2_cache_bytes = cache_bytes(kL2CacheQuery);
+#if defined(__riscv)
+    const RiscvVectorDecision rvv = decide_riscv_vector(read_riscv_vector_inputs());
+    f.rvv = rvv.rvv;
+    f.rvv_vlen_bits = rvv.vlen_bits;
+    f.rvv_reason = rvv.reason;
+#endif
     return f;
   }();
   return features;
@@ -170,18 +178,20 @@ std::string_view isa_name(Isa isa) {
     case Isa::kGeneric: return "generic";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kRvv: return "rvv";
   }
   return "unknown";
 }
 
 std::optional<Isa> parse_isa(std::string_view name) {
-  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512, Isa::kRvv}) {
     if (name == isa_name(isa)) return isa;
   }
   return std::nullopt;
 }
 
 Isa best_isa(const CpuFeatures& f) {
+  if (f.rvv) return Isa::kRvv;  // only ever set by riscv64 builds
   // The AVX-512 kernels also use FMA and AVX2 instructions (for the 256-bit tails).
   if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.avx2 && f.fma) return Isa::kAvx512;
   if (f.avx2 && f.fma) return Isa::kAvx2;
@@ -189,8 +199,10 @@ Isa best_isa(const CpuFeatures& f) {
 }
 
 Isa clamp_isa(Isa best, std::optional<Isa> requested) {
-  if (requested && *requested < best) return *requested;
-  return best;
+  if (!requested) return best;
+  if (isa_covers(best, *requested)) return *requested;  // lower or equal: take it
+  if (isa_covers(*requested, best)) return best;         // higher: never raised
+  return Isa::kGeneric;  // the other architecture's level: the common floor
 }
 
 Isa active_isa() { return isa_choice().isa; }

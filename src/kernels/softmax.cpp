@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "core/status.h"
+#if defined(RATEL_RVV_KERNELS)
+#include "kernels/rvv_kernels.h"
+#endif
 
 namespace ratel::kernels {
 
@@ -13,6 +16,9 @@ SoftmaxKernelFn softmax_kernel(cpu::Isa isa) {
 #if defined(__x86_64__)
     case cpu::Isa::kAvx512: return &f32_softmax__avx512f;
     case cpu::Isa::kAvx2: return &f32_softmax__avx2_fma;
+#endif
+#if defined(RATEL_RVV_KERNELS)  // riscv64 RVV 1.0 (never handed out where detection said no)
+    case cpu::Isa::kRvv: return cpu::cpu_features().rvv ? &f32_softmax__rvv : &f32_softmax__generic;
 #endif
     default: return &f32_softmax__generic;
   }
@@ -23,6 +29,9 @@ VexpKernelFn vexp_kernel(cpu::Isa isa) {
 #if defined(__x86_64__)
     case cpu::Isa::kAvx512: return &f32_vexp__avx512f;
     case cpu::Isa::kAvx2: return &f32_vexp__avx2_fma;
+#endif
+#if defined(RATEL_RVV_KERNELS)  // riscv64 RVV 1.0 (never handed out where detection said no)
+    case cpu::Isa::kRvv: return cpu::cpu_features().rvv ? &f32_vexp__rvv : &f32_vexp__generic;
 #endif
     default: return &f32_vexp__generic;
   }

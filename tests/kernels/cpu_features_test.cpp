@@ -101,6 +101,9 @@ TEST(DetectedCpu, IsConsistent) {
   EXPECT_TRUE(!f.avx2 || f.os_saves_ymm);
 #if defined(__x86_64__)
   EXPECT_FALSE(f.model_name.empty());
+#elif defined(__riscv)
+  EXPECT_EQ(best_isa(f), f.rvv ? Isa::kRvv : Isa::kGeneric);  // tests/riscv checks which
+  std::printf("rvv %d, VLEN %u: %s\n", f.rvv, f.rvv_vlen_bits, f.rvv_reason.c_str());
 #else
   EXPECT_EQ(best_isa(f), Isa::kGeneric);
 #endif

@@ -11,6 +11,9 @@
 #include "cpu/cpu_features.h"
 #include "kernels/f32-gemm/f32_gemm_ukernel.h"
 #include "kernels/gemm.h"
+#if defined(RATEL_RVV_KERNELS)
+#include "kernels/f32-gemm/f32_gemm_rvv.h"
+#endif
 
 namespace ratel::kernels {
 namespace {
@@ -49,8 +52,23 @@ size_t n_block_for_l2(const GemmUkernel& uk, size_t l2_bytes) {
   return std::clamp(rounded, 2 * uk.nr, std::max<size_t>(1024, 2 * uk.nr));
 }
 
+#if defined(RATEL_RVV_KERNELS)
+// riscv64 RVV 1.0: NR = VLEN / 8 is known only at run time (vector-length agnostic kernel), so
+// the entry is made here, and only on a CPU that passed the RVV 1.0 detection (asking the
+// kernel for its NR executes a vector instruction).
+GemmUkernel make_rvv_ukernel() {
+  GemmUkernel uk = {&f32_gemm_7x4v__rvv, "f32_gemm_7x4v__rvv", cpu::Isa::kRvv,
+                    /*mr=*/7, /*nr=*/0, /*k_block=*/256, kF32Gemm7x4vRvvAStride, /*n_block=*/0};
+  uk.nr = f32_gemm_7x4v__rvv_nr();
+  RATEL_ASSERT(uk.nr == cpu::cpu_features().rvv_vlen_bits / 8);
+  uk.n_block = std::max<size_t>(256, 2 * uk.nr) / uk.nr * uk.nr;
+  RATEL_ASSERT(fits_driver(uk));
+  return uk;
+}
+#endif
+
 struct Table {
-  GemmUkernel generic, avx2, avx512;
+  GemmUkernel generic, avx2, avx512, rvv;
 };
 
 Table make_table() {
@@ -61,7 +79,10 @@ Table make_table() {
   t.avx2 = kAvx2;
   t.avx512 = kAvx512;
 #endif
-  for (GemmUkernel* uk : {&t.generic, &t.avx2, &t.avx512}) {
+#if defined(RATEL_RVV_KERNELS)
+  if (cpu::cpu_features().rvv) t.rvv = make_rvv_ukernel();
+#endif
+  for (GemmUkernel* uk : {&t.generic, &t.avx2, &t.avx512, &t.rvv}) {
     if (uk->fn != nullptr) uk->n_block = n_block_for_l2(*uk, l2);
   }
   return t;
@@ -78,6 +99,9 @@ const GemmUkernel& gemm_ukernel(cpu::Isa isa) {
 #if defined(__x86_64__)
     case cpu::Isa::kAvx512: return table.avx512;
     case cpu::Isa::kAvx2: return table.avx2;
+#endif
+#if defined(RATEL_RVV_KERNELS)
+    case cpu::Isa::kRvv: return table.rvv.fn != nullptr ? table.rvv : table.generic;
 #endif
     default: return table.generic;
   }
