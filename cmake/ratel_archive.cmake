@@ -1,0 +1,18 @@
+# Merges static libraries into one archive with ar's MRI mode (cmake -P script).
+#   cmake -DAR=ar -DOUTPUT=libx.a -DLIBS="liba.a|libb.a" -P ratel_archive.cmake
+string(REPLACE "|" ";" libs "${LIBS}")
+set(mri "CREATE ${OUTPUT}.tmp\n")
+foreach(lib ${libs})
+  string(APPEND mri "ADDLIB ${lib}\n")
+endforeach()
+string(APPEND mri "SAVE\nEND\n")
+get_filename_component(dir ${OUTPUT} DIRECTORY)
+file(MAKE_DIRECTORY ${dir})
+file(WRITE ${OUTPUT}.mri "${mri}")
+file(REMOVE ${OUTPUT}.tmp)
+execute_process(COMMAND ${AR} -M INPUT_FILE ${OUTPUT}.mri RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "ar -M failed for ${OUTPUT}: ${err}")
+endif()
+file(RENAME ${OUTPUT}.tmp ${OUTPUT})
+file(REMOVE ${OUTPUT}.mri)

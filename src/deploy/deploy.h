@@ -1,0 +1,80 @@
+// The deploy flow behind `ratel compile` and the HHB-compatible `ratel -E/-Q/-C/-D`: import and
+// optimize an ONNX model, write the bundle, generate model.c, write the folder's sources and
+// Makefile, build ratel_runtime.
+//
+//   out/model.rbm        the optimized graph and weights (docs/BUNDLE.md)
+//   out/model.c          the graph as kernel calls (generated; docs/DEPLOY.md)
+//   out/main.c, io.c, io.h, process.c, process.h    the runtime program (fixed sources)
+//   out/Makefile         `make` rebuilds ratel_runtime against libratel_deploy.a
+//   out/ratel_runtime    the program (stage kDeploy)
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bundle/bundle.h"
+#include "core/status.h"
+
+namespace ratel::deploy {
+
+enum class Stage {
+  kImport,    // -E: import, optimize, write the bundle
+  kQuantize,  // -Q: the same today (float32 only), the scheme recorded in the bundle
+  kCodegen,   // -C: + model.c, the runtime's sources and the Makefile
+  kDeploy,    // -D: + build ratel_runtime with make
+};
+
+struct DeployOptions {
+  std::string model;                          // .onnx
+  std::vector<std::string> input_names;       // optional; when given, every model input, in the order to bind
+  std::map<std::string, Shape> input_shapes;  // by input name
+  std::vector<std::string> output_names;      // optional: the outputs to keep, in order
+  std::string board = "x86_64";
+  std::string scheme = "float32";             // what the bundle holds
+  std::string requested_scheme;               // what the user asked for, if different (recorded)
+  bool top5 = true;                           // runtime postprocessing
+  bool save = false;
+  bool without_preprocess = true;             // recorded; Ratel's runtime takes raw tensors only
+  std::string output_dir = "ratel_out";
+  std::string bundle_name = "model.rbm";
+  Stage stage = Stage::kDeploy;
+  std::string ratel_home;                     // holds lib/libratel_deploy.a and include/ratel (kCodegen+)
+  int make_jobs = 2;
+};
+
+struct DeployReport {
+  std::vector<std::string> files;       // written, relative to output_dir
+  bundle::WriteStats bundle;
+  size_t source_bytes = 0;              // the .onnx file
+  double import_ms = 0;                 // ONNX import + optimization
+  double write_ms = 0;                  // bundle
+  double codegen_ms = 0;
+  double make_ms = 0;
+  int fast_calls = 0, reference_calls = 0;
+  std::vector<std::string> notes;       // things the user should know (printed as warnings)
+  std::string input_order;              // "input_ids, input_mask, segment_ids"
+};
+
+// HHB's boards and what Ratel does for each at `stage`: Ok for x86_64 (HHB's x86_ref means the
+// same here); the riscv64 CPUs (c906, c908, c920, c920v2) get the board-independent bundle
+// (-E, -Q) but no runtime yet; th1520's NPU and the other HHB targets are refused. Every refusal
+// says why and what to use instead.
+Status check_board(const std::string& board, Stage stage);
+// The board name recorded in the bundle: "x86_64" for x86_ref, the name otherwise.
+std::string canonical_board(const std::string& board);
+
+// Runs the flow up to `options.stage`. Errors name the file, input, output or command at fault.
+Result<DeployReport> deploy(const DeployOptions& options);
+
+// The steps after the bundle, for callers that start from a bundle rather than an ONNX file
+// (tests): model.c and the fixed sources into options.output_dir, then `make` there.
+Status write_runtime_sources(const DeployOptions& options, const bundle::LoadedModel& loaded, DeployReport* report);
+Status build_runtime(const std::string& dir, int jobs);
+
+// Where Ratel's runtime archive and headers are: $RATEL_HOME if set, else the folder above the
+// running executable's bin/ (a build tree or an install prefix). Error if neither holds
+// lib/libratel_deploy.a, include/ratel/ratel_kernels.h and lib/ratel_deploy.mk.
+Result<std::string> locate_ratel_home();
+
+}  // namespace ratel::deploy

@@ -1,0 +1,40 @@
+// The state behind include/ratel/ratel_kernels.h's ratel_ctx, shared by context.cpp (open,
+// inputs, outputs) and entry_points.cpp (the kernel calls model.c makes).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bundle/bundle.h"
+#include "core/status.h"
+#include "cpu/cpu_features.h"
+#include "cpu/thread_pool.h"
+#include "kernels/gemm.h"
+#include "ratel/ratel_kernels.h"
+
+struct ratel_ctx {
+  ratel::bundle::LoadedModel loaded;
+  const ratel_model_desc* desc = nullptr;
+  std::vector<ratel::ir::Value*> values;       // by bundle value index
+  std::vector<const ratel::ir::Node*> nodes;   // by bundle node index
+  std::unique_ptr<ratel::cpu::ThreadPool> pool;  // null: one thread
+  int threads = 1;
+  ratel::cpu::Isa isa = ratel::cpu::Isa::kGeneric;
+  std::shared_ptr<ratel::Storage> arena;
+  std::shared_ptr<ratel::Storage> workspace;
+  size_t workspace_needed = 0;                  // bytes, grown by ratel_prepare_attention
+  std::vector<ratel::Tensor> inputs;            // the model's dtypes and shapes
+  std::vector<std::optional<ratel::kernels::PackedGemmB>> packed;  // by value index
+  std::vector<std::vector<float>> converted;    // f32 copies of non-f32 outputs
+  bool prepared = false;                        // prepare() ran: no more packing
+};
+
+namespace ratel::deploy {
+
+// Records `s` as this thread's last error and returns its ratel_status.
+ratel_status fail(const Status& s);
+inline ratel_status ok() { return RATEL_OK; }
+
+}  // namespace ratel::deploy
