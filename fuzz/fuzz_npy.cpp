@@ -1,4 +1,5 @@
-// libFuzzer target: arbitrary bytes as a .npy file.
+// libFuzzer target: arbitrary bytes as a .npy file, then the exact conversions `ratel run`
+// applies to inputs (to the model's integer or float type).
 #include <cstddef>
 #include <cstdint>
 
@@ -11,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   (void)init;
   auto t = ratel::io::parse_npy(reinterpret_cast<const std::byte*>(data), size, "fuzz.npy");
-  if (t.ok()) (void)ratel::io::convert_exact(*t, ratel::DType::kI32, "fuzz");
+  if (!t.ok()) return 0;
+  for (ratel::DType to : {ratel::DType::kI32, ratel::DType::kI64, ratel::DType::kF32, ratel::DType::kBool}) {
+    (void)ratel::io::convert_exact(*t, to, "fuzz");
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as text for the BERT tokenizer (uncased and cased), over a
-// small built-in vocabulary so the target needs no files.
+// small built-in vocabulary so the target needs no files; and the same bytes as a vocab.txt
+// (Vocab::from_text), tokenizing a fixed sentence and the bytes themselves with it.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -26,5 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ids.clear();
     (void)tokenizer(lower).encode(text, &ids);
   }
+  // The bytes as a vocabulary file; "[UNK]" is appended so a tokenizer can be made from most.
+  auto vocab = ratel::nlp::Vocab::from_text(std::string(text) + "\n[UNK]", "fuzz-vocab.txt");
+  if (!vocab.ok()) return 0;
+  for (int32_t i = 0; i < (*vocab)->size() && i < 64; ++i) (void)(*vocab)->token(i);
+  ratel::nlp::TokenizerOptions o;
+  o.max_input_chars_per_word = 1 + static_cast<int>(size % 7);
+  auto t = ratel::nlp::BertTokenizer::create(*vocab, o);
+  if (!t.ok()) return 0;
+  ids.clear();
+  (void)t->encode("Which NFL team represented the AFC at Super Bowl 50? Caf\xc3\xa9 \xe4\xb8\xad", &ids);
+  ids.clear();
+  (void)t->encode(text, &ids);
   return 0;
 }

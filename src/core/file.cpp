@@ -12,7 +12,8 @@
 namespace ratel {
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return not_found("'{}': no such file", path);
@@ -27,6 +28,10 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   if (S_ISDIR(st.st_mode)) {
     ::close(fd);
     return invalid_argument("'{}' is a directory, not a file", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalid_argument("'{}' is not a regular file (a pipe or device cannot be mapped)", path);
   }
   std::shared_ptr<MappedFile> f(new MappedFile());
   f->path_ = path;

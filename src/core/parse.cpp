@@ -1,6 +1,7 @@
 #include "core/parse.h"
 
 #include <cctype>
+#include <cmath>
 
 namespace ratel {
 
@@ -64,6 +65,44 @@ Result<Shape> parse_shape(std::string_view text) {
   }
   if (shape.empty()) return invalid_argument("bad shape '{}': no dimensions", text);
   return shape;
+}
+
+Result<size_t> parse_byte_size(std::string_view text) {
+  std::string_view t = text;
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  size_t i = 0;
+  double value = 0;
+  bool digits = false;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
+    value = value * 10 + (t[i++] - '0');
+    digits = true;
+  }
+  if (i < t.size() && t[i] == '.') {
+    double scale = 0.1;
+    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i, scale /= 10) {
+      value += (t[i] - '0') * scale;
+      digits = true;
+    }
+  }
+  if (!digits) {
+    return invalid_argument("bad size '{}': expected a number of bytes with an optional unit K, M, G or T (e.g. 2G)",
+                            text);
+  }
+  std::string unit(t.substr(i));
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double multiplier = 0;
+  for (const auto& [name, m] : {std::pair{"", 1.0}, {"B", 1.0}, {"K", 0x1p10}, {"M", 0x1p20}, {"G", 0x1p30}, {"T", 0x1p40}}) {
+    const std::string n(name);
+    if (unit == n || (!n.empty() && n != "B" && (unit == n + "B" || unit == n + "IB"))) multiplier = m;
+  }
+  if (multiplier == 0) {
+    return invalid_argument("bad size '{}': unknown unit '{}' (use K, M, G or T, powers of 1024)", text, t.substr(i));
+  }
+  const double bytes = std::floor(value * multiplier);
+  if (!(bytes >= 1)) return invalid_argument("bad size '{}': must be at least 1 byte", text);
+  if (bytes >= 0x1p62) return invalid_argument("bad size '{}': too large", text);
+  return static_cast<size_t>(bytes);
 }
 
 Result<std::vector<Shape>> parse_shape_list(std::string_view text) {

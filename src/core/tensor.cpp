@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,17 @@ namespace ratel {
 
 namespace {
 std::atomic<size_t> g_allocation_limit{0};  // 0: not set yet, use physical memory
+// Bytes held by owned Storage buffers (rounded sizes), process-wide: what the limit caps.
+std::atomic<size_t> g_allocated_bytes{0};
+
+// "512 bytes", "1.5 KiB", "4.0 MiB", "2.0 GiB".
+std::string mib(size_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (bytes < 1024) return fmt::format("{} bytes", bytes);
+  if (bytes < (size_t{1} << 20)) return fmt::format("{:.1f} KiB", b / 1024.0);
+  if (bytes < (size_t{1} << 30)) return fmt::format("{:.1f} MiB", b / 1048576.0);
+  return fmt::format("{:.1f} GiB", b / 1073741824.0);
+}
 }  // namespace
 
 size_t physical_memory_bytes() {
@@ -25,6 +37,8 @@ size_t allocation_limit() {
   const size_t limit = g_allocation_limit.load();
   return limit ? limit : physical_memory_bytes();
 }
+
+size_t allocated_bytes() { return g_allocated_bytes.load(); }
 
 Result<int64_t> checked_numel(const Shape& shape) {
   if (shape.size() > static_cast<size_t>(kMaxRank)) {
@@ -68,18 +82,34 @@ std::vector<int64_t> contiguous_strides(const Shape& shape) {
 }
 
 Result<std::shared_ptr<Storage>> Storage::allocate(size_t bytes) {
-  if (bytes > allocation_limit()) {
-    return out_of_range("allocation of {} bytes exceeds the memory limit of {} bytes", bytes,
-                        allocation_limit());
+  const size_t limit = allocation_limit();
+  if (bytes > limit) {
+    return out_of_range("allocation of {} bytes ({}) exceeds the memory limit of {}", bytes, mib(bytes),
+                        mib(limit));
   }
   // Round up so aligned_alloc's size is a multiple of the alignment; never allocate 0 bytes.
-  const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-  void* p = std::aligned_alloc(kTensorAlignment, rounded ? rounded : kTensorAlignment);
-  if (!p) return out_of_range("out of memory allocating {} bytes", bytes);
-  std::memset(p, 0, rounded ? rounded : kTensorAlignment);
+  // (No overflow: bytes <= limit <= physical memory.)
+  size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  if (rounded == 0) rounded = kTensorAlignment;
+  // Charge with a compare-and-swap: concurrent allocations cannot both slip under the limit,
+  // and the total never exceeds it, even for a moment.
+  size_t in_use = g_allocated_bytes.load();
+  do {
+    if (rounded > limit - std::min(in_use, limit)) {
+      return out_of_range("allocation of {} bytes ({}) exceeds the memory limit of {}: {} already in use",
+                          bytes, mib(bytes), mib(limit), mib(in_use));
+    }
+  } while (!g_allocated_bytes.compare_exchange_weak(in_use, in_use + rounded));
+  void* p = std::aligned_alloc(kTensorAlignment, rounded);
+  if (!p) {
+    g_allocated_bytes.fetch_sub(rounded);
+    return out_of_range("out of memory allocating {} bytes ({})", bytes, mib(bytes));
+  }
+  std::memset(p, 0, rounded);
   std::shared_ptr<Storage> s(new Storage());
   s->data_ = static_cast<std::byte*>(p);
   s->size_ = bytes;
+  s->charged_ = rounded;
   s->owned_ = true;
   return s;
 }
@@ -96,7 +126,10 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t bytes, std::shared_p
 }
 
 Storage::~Storage() {
-  if (owned_) std::free(data_);
+  if (owned_) {
+    std::free(data_);
+    g_allocated_bytes.fetch_sub(charged_);
+  }
 }
 
 Result<Tensor> Tensor::allocate(DType dtype, Shape shape) {

@@ -32,10 +32,16 @@ std::string shape_str(const Shape& shape);
 // Row-major strides in elements.
 std::vector<int64_t> contiguous_strides(const Shape& shape);
 
-// Maximum bytes a single allocation may take; defaults to physical memory. Exceeding it is an
-// error naming the tensor, not an OOM kill.
+// The most tensor memory the process may hold at once: the sum of every live owned Storage
+// (weights, packed copies, activation arenas, folded constants, inputs). Defaults to physical
+// memory; `ratel --max-memory` sets it. An allocation that would exceed it fails with an error
+// (callers add the tensor's name), never an OOM kill. Weights viewed in place from a mapped
+// external-data file are not counted (the kernel can drop those pages), but a single such
+// tensor larger than the limit is refused too.
 void set_allocation_limit(size_t bytes);
 size_t allocation_limit();
+// Bytes currently held by owned Storage buffers, process-wide.
+size_t allocated_bytes();
 size_t physical_memory_bytes();
 
 // Memory behind a tensor. Owning (aligned heap) or borrowed (kept alive by `keepalive`).
@@ -57,6 +63,7 @@ class Storage {
   Storage() = default;
   std::byte* data_ = nullptr;
   size_t size_ = 0;
+  size_t charged_ = 0;  // owned: bytes counted in allocated_bytes()
   bool owned_ = false;
   bool writable_ = true;
   std::shared_ptr<void> keepalive_;

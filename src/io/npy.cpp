@@ -111,7 +111,9 @@ Result<Tensor> parse_npy(const std::byte* data, size_t size, const std::string& 
     return corrupt("'{}': shape {} of {} needs {} bytes of data, the file has {}", name,
                    shape_str(shape), dtype_name(dtype), nbytes, size - offset);
   }
-  RATEL_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(dtype, shape));
+  auto allocated = Tensor::allocate(dtype, shape);
+  if (!allocated.ok()) return allocated.status().with_context(name);
+  Tensor t = std::move(allocated).value();
   if (nbytes) std::memcpy(t.mutable_raw(), data + offset, nbytes);
   if (dtype == DType::kBool) {
     auto* b = static_cast<uint8_t*>(t.mutable_raw());
@@ -157,7 +159,9 @@ Result<Tensor> read_raw(const std::string& path, DType dtype, const Shape& shape
     return invalid_argument("'{}' has {} bytes; {} {} needs {} bytes", path, f->size(),
                             dtype_name(dtype), shape_str(shape), nbytes);
   }
-  RATEL_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(dtype, shape));
+  auto allocated = Tensor::allocate(dtype, shape);
+  if (!allocated.ok()) return allocated.status().with_context(path);
+  Tensor t = std::move(allocated).value();
   if (nbytes) std::memcpy(t.mutable_raw(), f->data(), nbytes);
   return t;
 }

@@ -112,7 +112,14 @@ Status validate(const FeatureOptions& options) {
     return invalid_argument("max_query_length ({}) and doc_stride ({}) must be positive",
                             options.max_query_length, options.doc_stride);
   }
-  if (options.max_seq_length < options.max_query_length + 4) {
+  // Bounded so that a window (three int32 vectors of this length) cannot take gigabytes, and
+  // so that the sums below cannot overflow. BERT models take 512 positions at most.
+  constexpr int kMaxSeqLength = 1 << 16;
+  if (options.max_seq_length > kMaxSeqLength) {
+    return invalid_argument("max_seq_length {} is too large (at most {})", options.max_seq_length,
+                            kMaxSeqLength);
+  }
+  if (static_cast<int64_t>(options.max_seq_length) < static_cast<int64_t>(options.max_query_length) + 4) {
     return invalid_argument(
         "max_seq_length {} leaves no room for context after a {}-token question and 3 special "
         "tokens",

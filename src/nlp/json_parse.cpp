@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace ratel::nlp {
 namespace {
 
@@ -71,15 +73,9 @@ bool has_type(const json& value, json::value_t type) {
   return value.type() == type;
 }
 
-}  // namespace
-
-Result<json> parse_json(std::string_view text, std::string_view source) {
-  json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (!value.is_discarded()) return value;
-  ErrorLocator locator;
-  json::sax_parse(text.begin(), text.end(), &locator);
-  // nlohmann reports the number of bytes read; the offending byte is the last one read.
-  const size_t offset = std::min(text.size(), locator.position() > 0 ? locator.position() - 1 : 0);
+// "line:column" (1-based, column in bytes) of byte `offset` of `text`.
+std::string location_of(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
   const size_t line =
       1 + static_cast<size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
   size_t line_begin = 0;
@@ -87,8 +83,48 @@ Result<json> parse_json(std::string_view text, std::string_view source) {
     const size_t newline = text.rfind('\n', offset - 1);
     if (newline != std::string_view::npos) line_begin = newline + 1;
   }
-  const size_t column = offset - line_begin + 1;  // in bytes
-  return invalid_argument("{}:{}:{}: invalid JSON: {}", source, line, column, locator.reason());
+  return fmt::format("{}:{}", line, offset - line_begin + 1);
+}
+
+// Offset of the first '[' or '{' that opens level kMaxJsonDepth + 1 (outside strings), or npos.
+// nlohmann parses any depth without recursion, but each level costs ~100 bytes of heap: a 20 MB
+// file of brackets would take 1 GB. No SQuAD or predictions file nests more than a few levels.
+size_t too_deep_at(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view source) {
+  if (const size_t deep = too_deep_at(text); deep != std::string_view::npos) {
+    return invalid_argument("{}:{}: invalid JSON: nested deeper than {} levels", source,
+                            location_of(text, deep), kMaxJsonDepth);
+  }
+  json value = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!value.is_discarded()) return value;
+  ErrorLocator locator;
+  json::sax_parse(text.begin(), text.end(), &locator);
+  // nlohmann reports the number of bytes read; the offending byte is the last one read.
+  const size_t offset = std::min(text.size(), locator.position() > 0 ? locator.position() - 1 : 0);
+  return invalid_argument("{}:{}: invalid JSON: {}", source, location_of(text, offset), locator.reason());
 }
 
 Result<const json*> json_member(const json& object, const char* key, json::value_t type,

@@ -11,7 +11,11 @@
 
 namespace ratel::nlp {
 
-// Parses `text`; a syntax error becomes "<source>:<line>:<column>: <reason>".
+// Deepest nesting of arrays and objects parse_json accepts.
+inline constexpr size_t kMaxJsonDepth = 256;
+
+// Parses `text`; a syntax error becomes "<source>:<line>:<column>: <reason>", and so does
+// nesting deeper than kMaxJsonDepth (refused before parsing).
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view source);
 
 // Looks up member `key` of object `object` (at JSON path `where`) with the wanted type.

@@ -53,9 +53,10 @@ void locate_first_answer(SquadExample* example) {
   const SquadContext& context = *example->context;
   const int64_t length = static_cast<int64_t>(count_code_points(answer.text));
   const int64_t first = answer.answer_start;
-  const int64_t last = first + length - 1;
   const auto num_chars = static_cast<int64_t>(context.char_to_word.size());
-  if (length == 0 || first < 0 || last >= num_chars) return;
+  // (Checked before adding: first + length overflows for an answer_start near 2^63.)
+  if (length == 0 || first < 0 || first >= num_chars || length > num_chars - first) return;
+  const int64_t last = first + length - 1;
   const int32_t start = context.char_to_word[first];
   const int32_t end = context.char_to_word[last];
   if (start < 0 || end < start) return;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "commands.h"
+#include "memory_option.h"
 #include "frontend/onnx/onnx_importer.h"
 #include "ops/op.h"
 #include "ops/shape_inference.h"
@@ -17,6 +18,7 @@ struct InspectOptions {
   std::vector<std::string> shapes;
   bool nodes = false;
   bool optimized = false;
+  std::string max_memory;  // --max-memory
 };
 
 std::string value_type(const ir::Value& v) {
@@ -45,6 +47,7 @@ std::string human_bytes(double b) {
 int report_error(const Status& s) { return report(s); }
 
 int run_inspect(const InspectOptions& o) {
+  if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   auto shapes = parse_named_shapes(o.shapes);
   if (!shapes.ok()) return report(shapes.status());
   onnx_frontend::ImportOptions import;
@@ -139,6 +142,7 @@ void add_inspect_command(CLI::App& app) {
   cmd->add_flag("--nodes", o->nodes, "Also print every node with its inferred output types");
   cmd->add_flag("--optimized", o->optimized,
                 "Run the graph optimizer first; print what each pass changed and the optimized graph");
+  add_max_memory_option(cmd, &o->max_memory);
   cmd->callback([o] {
     const int rc = run_inspect(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -335,7 +335,8 @@ Result<std::unique_ptr<ir::Graph>> import_onnx_file(const std::string& path,
   // Read through a file stream rather than a mapping: a mapped file's pages count towards the
   // process's resident memory, and the weights will be copied out of the protobuf anyway. This
   // way they are in memory about once (plus the largest tensor) while importing.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must not block the open (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return not_found("'{}': no such file", path);
@@ -344,10 +345,12 @@ Result<std::unique_ptr<ir::Graph>> import_onnx_file(const std::string& path,
   struct stat st {};
   const bool stat_ok = fstat(fd, &st) == 0;
   const bool is_dir = stat_ok && S_ISDIR(st.st_mode);
-  if (!stat_ok || is_dir || st.st_size == 0 || st.st_size > INT_MAX) {
+  const bool is_regular = stat_ok && S_ISREG(st.st_mode);
+  if (!stat_ok || !is_regular || st.st_size == 0 || st.st_size > INT_MAX) {
     ::close(fd);
     if (is_dir) return invalid_argument("'{}' is a directory, not a file", path);
     if (!stat_ok) return io_error("cannot stat '{}'", path);
+    if (!is_regular) return invalid_argument("'{}' is not a regular file (a pipe or device)", path);
     if (st.st_size == 0) return invalid_argument("'{}' is empty, not an ONNX model", path);
     return unsupported("'{}' is over 2 GB; save the weights as external data", path);
   }

@@ -78,6 +78,10 @@ Result<Tensor> ExternalData::load(const TP& proto, DType dtype, const Shape& sha
   }
   const std::shared_ptr<MappedFile>& file = it->second;
   const size_t nbytes = static_cast<size_t>(numel(shape)) * dtype_size(dtype);
+  if (nbytes > allocation_limit()) {
+    return out_of_range("{} bytes of external data exceed the memory limit of {} bytes", nbytes,
+                        allocation_limit());
+  }
   if (length >= 0 && static_cast<size_t>(length) != nbytes) {
     return corrupt("external data length {} does not match the {} bytes of shape {}", length,
                    nbytes, shape_str(shape));

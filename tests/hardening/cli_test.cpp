@@ -1,0 +1,225 @@
+// The CLI on hostile inputs: --max-memory, ids outside the vocabulary, NaN/Inf in inputs,
+// weights and outputs, nested JSON, FIFOs. Each case runs the real `ratel` binary and checks its
+// exit status and its one-line error.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/tensor.h"
+#include "hardening/hostile_files.h"
+#include "io/npy.h"
+
+#ifndef RATEL_CLI
+#error "RATEL_CLI must name the ratel binary"
+#endif
+
+namespace ratel {
+namespace {
+
+using namespace ratel::hardening;
+
+struct CliRun {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `ratel ARGS` with a time limit (a hang is a failure, not a stuck test).
+CliRun ratel(const std::string& args) {
+  CliRun r;
+  const std::string cmd = "timeout 120 " + std::string(RATEL_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// The "ratel: error: ..." line (or "" when there is none); also checks there is just one.
+std::string error_line(const CliRun& r) {
+  const size_t at = r.output.find("ratel: error: ");
+  if (at == std::string::npos) return "";
+  const size_t end = r.output.find('\n', at);
+  EXPECT_EQ(r.output.find("ratel: error: ", at + 1), std::string::npos) << "two errors: " << r.output;
+  return r.output.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+#define EXPECT_HAS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "output: " << (haystack)
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ratel_cli_hardening_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+  std::string write(const std::string& name, const std::string& bytes) const {
+    write_bytes(file(name), bytes);
+    return file(name);
+  }
+  template <typename T>
+  std::string npy(const std::string& name, const std::vector<T>& values, Shape shape) const {
+    EXPECT_TRUE(io::write_npy(file(name), Tensor::from_vector<T>(values, std::move(shape))).ok());
+    return file(name);
+  }
+  // A tiny QA model in its own folder with vocab.txt beside it (what `ratel qa` looks for).
+  std::string qa_folder(const std::string& name, const onnx::ModelProto& m,
+                        const std::string& vocab = qa_vocab()) const {
+    const std::string folder = file(name);
+    ::mkdir(folder.c_str(), 0755);
+    save_model(m, folder + "/model.onnx");
+    write_bytes(folder + "/vocab.txt", vocab);
+    return folder + "/model.onnx";
+  }
+  std::string dir_;
+};
+
+constexpr int kSeq = 96;
+
+TEST_F(CliTest, MaxMemoryRefusesWeightsOverTheLimitNamingTheTensor) {
+  const int64_t n = int64_t{1} << 20;  // 4 MiB of weights
+  const std::string model = write("big.onnx", bytes_of(scale_model(n, 0.5f, "encoder.big_weight")));
+  const std::string x = npy<float>("x.npy", std::vector<float>(static_cast<size_t>(n), 1.0f), {n});
+  // `run` reads its .npy inputs first (they fix the shapes): the 4 MiB input is refused, named.
+  CliRun r = ratel("run " + model + " --input x=" + x + " --max-memory 2M");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "x.npy: allocation of 4194304 bytes (4.0 MiB) exceeds the memory limit of 2.0 MiB");
+  r = ratel("inspect " + model + " --max-memory 2M");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "initializer 'encoder.big_weight': allocation of 4194304 bytes (4.0 MiB) exceeds the memory limit of 2.0 MiB");
+  r = ratel("inspect " + model + " --max-memory 1.5M");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "initializer 'encoder.big_weight'");
+  // Under a limit that fits the weights but not also the input, the arena and the output, the
+  // failing allocation is named too; with room it runs.
+  r = ratel("run " + model + " --input x=" + x + " --max-memory 9M");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_HAS(error_line(r), "the session's activation memory: allocation of 4194304 bytes (4.0 MiB) exceeds the memory limit of 9.0 MiB: 8.0 MiB already in use");
+  r = ratel("run " + model + " --input x=" + x + " --max-memory 64M");
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = ratel("run " + model + " --input x=" + x + " --max-memory 12Q");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--max-memory: bad size '12Q': unknown unit 'Q'");
+  // ratel qa honours it as well.
+  const std::string qa = qa_folder("qa", qa_model(kSeq));
+  r = ratel("qa -m " + qa + " --context 'the team won' --question 'who won?' --max-memory 1K");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "exceeds the memory limit of 1.0 KiB");
+}
+
+TEST_F(CliTest, IdsOutsideTheVocabularyNameInputAndPosition) {
+  const std::string model = qa_folder("qa", qa_model(kSeq));
+  const int vocab = qa_vocab_size();
+  std::vector<int64_t> ids(kSeq, 4), ones(kSeq, 1), zeros(kSeq, 0);
+  ids[5] = 999;
+  const std::string args = " --input input_mask=" + npy<int64_t>("m.npy", ones, {1, kSeq}) +
+                           " --input segment_ids=" + npy<int64_t>("s.npy", zeros, {1, kSeq});
+  CliRun r = ratel("run " + model + " --input input_ids=" + npy<int64_t>("ids.npy", ids, {1, kSeq}) + args);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), fmt::format("input 'input_ids': element 5 is 999, outside the {} rows of 'embedding' it indexes", vocab));
+  ids[5] = 4;
+  ids[kSeq - 1] = -vocab - 1;
+  r = ratel("run " + model + " --input input_ids=" + npy<int64_t>("ids2.npy", ids, {1, kSeq}) + args);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), fmt::format("input 'input_ids': element {} is {}, outside the {} rows", kSeq - 1, -vocab - 1, vocab));
+  // HHB-style float ids: a fraction is not an id.
+  std::vector<float> fids(kSeq, 4.0f);
+  fids[7] = 4.5f;
+  write("ids.bin", std::string(reinterpret_cast<const char*>(fids.data()), fids.size() * 4));
+  r = ratel("run " + model + " --input input_ids=" + file("ids.bin") + ":f32" + args);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "input 'input_ids': element 7 is 4.5, not an integer (the model expects i64)");
+  // ratel qa with a vocab.txt larger than the model's embedding table: the first token past
+  // the table is reported by input and position, not read out of bounds.
+  std::string big_vocab = qa_vocab() + "extra\n";
+  const std::string mismatched = qa_folder("mismatched", qa_model(kSeq), big_vocab);
+  r = ratel("qa -m " + mismatched + " --context 'the team won extra' --question 'who won?'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), fmt::format("input 'input_ids': element 8 is {}, outside the {} rows of 'embedding'", vocab, vocab));
+}
+
+TEST_F(CliTest, NonFiniteValuesAreReported) {
+  const std::string model = write("scale.onnx", bytes_of(scale_model(4)));
+  // NaN in an input: a warning naming it; NaN in the output: an error (after printing it).
+  const std::string x = npy<float>("x.npy", {1.0f, NAN, 3.0f, INFINITY}, {4});
+  CliRun r = ratel("run " + model + " --input x=" + x + " --output-dir " + file("out"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(r.output, "ratel: warning: input 'x' (" + x + ") holds 1 NaN and 1 infinite values (the first at element 1)");
+  EXPECT_HAS(error_line(r), "output 'y' holds 1 NaN and 1 infinite values (the first at element 1); check the inputs and weights");
+  EXPECT_HAS(r.output, "saved " + file("out") + "/y.npy");
+  r = ratel("run " + model + " --input x=" + x + " --allow-nonfinite");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_HAS(r.output, "ratel: warning: output 'y' holds 1 NaN and 1 infinite values");
+  // NaN weights: refused at load, naming the tensor. Infinite weights: a warning at load, and
+  // the infinite output an error.
+  const std::string ok_x = npy<float>("ok.npy", {1.0f, 2.0f, 3.0f, 4.0f}, {4});
+  r = ratel("run " + write("nan.onnx", bad_weight_model(4, NAN, 2)) + " --input x=" + ok_x);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "initializer 'encoder.weight' holds NaN (1 of its 4 values, the first at element 2)");
+  r = ratel("run " + write("inf.onnx", bad_weight_model(4, INFINITY, 3)) + " --input x=" + ok_x);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(r.output, "ratel: warning: initializer 'encoder.weight' holds 1 infinite value (the first at element 3)");
+  EXPECT_HAS(error_line(r), "output 'y' holds 1 infinite value (the first at element 3)");
+}
+
+TEST_F(CliTest, QaRefusesNonFiniteLogitsAndNaNWeights) {
+  // "the" (id 4) has an infinite start logit: the answer would be garbage, so qa fails.
+  const std::string inf = qa_folder("inf", qa_model(kSeq, 4, INFINITY));
+  CliRun r = ratel("qa -m " + inf + " --context 'the team won' --question 'who won?'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(r.output, "ratel: warning: initializer 'embedding' holds 1 infinite value");
+  EXPECT_HAS(error_line(r), "the model produced a non-finite logit at position");
+  const std::string nan = qa_folder("nan", qa_model(kSeq, 4, NAN));
+  r = ratel("qa -m " + nan + " --context 'the team won' --question 'who won?'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "initializer 'embedding' holds NaN (1 of its");
+  // The same model without poison answers.
+  const std::string ok = qa_folder("ok", qa_model(kSeq));
+  r = ratel("qa -m " + ok + " --context 'the team won' --question 'who won?'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_HAS(r.output, "[Answer]: ");
+  // --logits with a NaN: refused by answer extraction.
+  const std::string squad = write("s.json", R"({"data":[{"title":"t","paragraphs":[{"context":"the team won","qas":[{"id":"q1","question":"who won?"}]}]}]})");
+  std::vector<float> logits(kSeq, 0.5f);
+  npy<float>("start_logits.npy", logits, {1, kSeq});
+  logits[11] = NAN;
+  npy<float>("end_logits.npy", logits, {1, kSeq});
+  r = ratel("qa --squad " + squad + " --vocab " + file("ok/vocab.txt") + " --max-seq-length " +
+            std::to_string(kSeq) + " --logits " + dir_ + " -o " + file("pred"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "logit at position 11 is not finite");
+}
+
+TEST_F(CliTest, QaRefusesDeeplyNestedSquadJson) {
+  const std::string model = qa_folder("qa", qa_model(kSeq));
+  const std::string squad = write("nested.json", nested_squad_json(size_t{1} << 20));
+  CliRun r = ratel("qa -m " + model + " --squad " + squad + " -o " + file("pred"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), squad + ":1:");
+  EXPECT_HAS(error_line(r), "invalid JSON: nested deeper than 256 levels");
+}
+
+TEST_F(CliTest, FifosAreRefusedNotWaitedOn) {
+  ASSERT_EQ(mkfifo(file("model.onnx").c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(file("x.npy").c_str(), 0600), 0);
+  CliRun r = ratel("inspect " + file("model.onnx"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "is not a regular file");
+  const std::string model = write("scale.onnx", bytes_of(scale_model(4)));
+  r = ratel("run " + model + " --input x=" + file("x.npy"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "x.npy' is not a regular file");
+}
+
+}  // namespace
+}  // namespace ratel
