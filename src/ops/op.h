@@ -105,5 +105,6 @@ void register_generator_ops(OpRegistry& r);
 void register_cast_ops(OpRegistry& r);
 void register_pool_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // domain "ratel": produced by fusion passes
+void register_quantized_ops(OpRegistry& r);  // ratel.QDense: produced by the quantizer (src/quant)
 
 }  // namespace ratel::ops

@@ -16,6 +16,7 @@ struct OpCall {
   explicit OpCall(std::string op, int version = 17) : op_type(std::move(op)), opset(version) {}
   std::string op_type;
   int opset = 17;
+  std::string domain;  // "" for ONNX; "ratel" for Ratel's own ops (opset 1)
   // Inputs; an undefined Tensor marks an omitted optional input.
   std::vector<Tensor> inputs;
   // Inputs at these positions become graph inputs (run-time values) instead of constants, so
@@ -29,6 +30,7 @@ struct OpCall {
 inline Result<std::vector<Tensor>> run_op(const OpCall& call) {
   ir::Graph g;
   g.opsets[""] = call.opset;
+  if (!call.domain.empty()) g.opsets[call.domain] = 1;
   std::vector<ir::Value*> ins;
   std::vector<Tensor> feeds;
   for (size_t i = 0; i < call.inputs.size(); ++i) {
@@ -54,6 +56,7 @@ inline Result<std::vector<Tensor>> run_op(const OpCall& call) {
   for (int i = 0; i < call.num_outputs; ++i) outs.push_back(g.add_value("out" + std::to_string(i)));
   ir::Node* n = g.add_node(call.op_type, "node", ins, outs);
   n->attrs = call.attrs;
+  n->domain = call.domain;
   for (ir::Value* o : outs) g.outputs().push_back(o);
   RATEL_RETURN_IF_ERROR(ops::infer_shapes(g));
   RATEL_ASSIGN_OR_RETURN(auto ex, runtime::ReferenceExecutor::create(g));
