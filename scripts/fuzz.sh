@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-all_targets=(onnx_import npy tokenizer squad_json shape_parse qa_features)
+all_targets=(onnx_import npy tokenizer squad_json shape_parse qa_features bundle)
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 assets=${RATEL_ASSETS:-../shared}
 build=${RATEL_FUZZ_BUILD:-build/fuzz}
@@ -56,6 +56,9 @@ if [ -z "$(ls -A "$seeds/onnx_import")" ]; then
   { printf '\x10\x08\x04\x05\x06'; printf '%s' "$squad_min"; } > "$seeds/qa_features/min"
   { printf '\x00\x00\x00\x00\x00'; printf '%s' "$squad_min"; } > "$seeds/qa_features/min-small-windows"
 fi
+
+# Bundles of the micro exports (ratel -f X.onnx -E): refreshed each run, as the format evolves.
+cp fuzz/seeds/bundle/*.rbm "$seeds/bundle/"
 
 mkdir -p "$build/crashes" "$build/corpus" "$build/stats" "$build/logs"
 status=0

@@ -19,6 +19,7 @@ int ratel_fuzz_tokenizer(const uint8_t* data, size_t size);
 int ratel_fuzz_squad_json(const uint8_t* data, size_t size);
 int ratel_fuzz_shape_parse(const uint8_t* data, size_t size);
 int ratel_fuzz_qa_features(const uint8_t* data, size_t size);
+int ratel_fuzz_bundle(const uint8_t* data, size_t size);
 }
 
 namespace ratel {
@@ -31,6 +32,7 @@ const std::map<std::string, Entry>& targets() {
       {"onnx_import", ratel_fuzz_onnx_import}, {"npy", ratel_fuzz_npy},
       {"tokenizer", ratel_fuzz_tokenizer},     {"squad_json", ratel_fuzz_squad_json},
       {"shape_parse", ratel_fuzz_shape_parse}, {"qa_features", ratel_fuzz_qa_features},
+      {"bundle", ratel_fuzz_bundle},
   };
   return t;
 }
@@ -43,6 +45,7 @@ std::vector<std::string> builtin_seeds(const std::string& target) {
   if (target == "squad_json") return {squad, "[[[[", "{\"data\": 5}", ""};
   if (target == "tokenizer") return {"Caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 [UNK] ##a", "\xff\xfe", ""};
   if (target == "shape_parse") return {"1 384;1 384", "[1, 384]", "1.5G", "x", ""};
+  if (target == "bundle") return {"", std::string("RATELBM\x1a", 8), std::string(64, '\0')};
   if (target == "npy") return {std::string("\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 24), ""};
   return {"", "\x08\x07\x3a\x00"};  // onnx_import: empty, and an ir_version + empty graph
 }
@@ -74,6 +77,33 @@ TEST(FuzzRegressionTest, EveryRecordedCrashAndBuiltinSeedRunsCleanly) {
     }
   }
   RecordProperty("regression_files", files);
+}
+
+// The bundle seeds (valid bundles of micro BERT exports) with every 5th byte flipped and cut at
+// every 97th length, through the bundle target, which re-seals the checksums so the damage
+// reaches the decoders (even first bytes) or stops at the checks (odd ones). A deterministic
+// slice of what scripts/fuzz.sh does at random.
+TEST(FuzzRegressionTest, DamagedBundleSeedsAreRefusedOrRunCleanly) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(RATEL_FUZZ_SEEDS) / "bundle";
+  int seeds = 0;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    if (f.path().extension() != ".rbm") continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string bytes = ss.str();
+    ASSERT_GT(bytes.size(), 64u) << f.path();
+    SCOPED_TRACE(f.path().string());
+    for (size_t at = 0; at < bytes.size(); at += 5) {
+      std::string damaged = bytes;
+      damaged[at] = static_cast<char>(damaged[at] ^ 0x5a);
+      replay("bundle", damaged);
+    }
+    for (size_t len = 0; len < bytes.size(); len += 97) replay("bundle", bytes.substr(0, len));
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 2) << "no bundle seeds in " << dir;
 }
 
 }  // namespace
