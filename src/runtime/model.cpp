@@ -5,6 +5,7 @@
 
 #include "io/npy.h"
 #include "ops/shape_inference.h"
+#include "passes/passes.h"
 
 namespace ratel::runtime {
 
@@ -139,6 +140,17 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
     passes::OptimizeOptions opt;
     opt.fuse = options.fuse;
     RATEL_RETURN_IF_ERROR(passes::optimize(*graph, opt, &model->pass_report_));
+  }
+  if (!options.quantization_scheme.empty() && options.quantization_scheme != "float32") {
+    RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
+    if (!options.optimize || !options.fuse) {
+      return invalid_argument("quantization scheme '{}' needs the optimizer's fusions (not --no-fuse / --no-optimize)",
+                              options.quantization_scheme);
+    }
+    std::vector<std::unique_ptr<passes::Pass>> quantize;
+    quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));
+    quantize.push_back(passes::make_dead_code_elimination());
+    RATEL_RETURN_IF_ERROR(passes::run_passes(*graph, quantize, &model->pass_report_));
   }
   find_index_inputs(*graph, &model->index_limits_, &model->index_tables_);
   model->release_packed_weights_ = options.release_packed_weights;

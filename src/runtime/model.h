@@ -28,6 +28,11 @@ struct LoadOptions {
   // loaded model). The reference executor and graph export then need the weights reloaded:
   // keep them with false.
   bool release_packed_weights = true;
+  // HHB's --quantization-scheme: "" or "float32" keeps f32; the weight-only schemes float16,
+  // bfloat16 and float16_w_int8 rewrite every fused dense layer (passes/weight_quantization.cpp);
+  // others are an error. Needs optimize and fuse.
+  std::string quantization_scheme;
+  bool channel_quantization = true;  // int8 weights: one scale per output column
 };
 
 enum class ExecutorKind { kFast, kReference };

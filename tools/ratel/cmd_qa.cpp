@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "memory_option.h"
+#include "quant_option.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "io/npy.h"
@@ -46,6 +47,7 @@ struct QaOptions {
   bool cased = false;
   bool reference = false;
   bool no_trim = false;
+  QuantOptions quant;
   int threads = 1;
   nlp::FeatureOptions features;
   nlp::AnswerOptions answers;
@@ -331,6 +333,7 @@ int run_qa(const QaOptions& o) {
     mo.session.threads = o.threads;
     mo.session.executor = o.reference ? runtime::ExecutorKind::kReference : runtime::ExecutorKind::kFast;
     mo.trim_padding = !o.no_trim;
+    apply_quant_options(o.quant, &mo.load);
     auto loaded = qa::QaModel::load(o.model, mo);
     if (!loaded.ok()) return report(loaded.status());
     for (const std::string& w : loaded->model().warnings()) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
@@ -377,6 +380,7 @@ void add_qa_command(CLI::App& app) {
   cmd->add_option("--threads,-t", o->threads, "Worker threads")->capture_default_str();
   cmd->add_flag("--cased", o->cased, "Keep case and accents (for cased vocabularies)");
   cmd->add_flag("--reference", o->reference, "Run the model with the portable reference kernels (slow)");
+  add_quant_options(cmd, &o->quant);
   cmd->add_flag("--no-trim", o->no_trim,
                 "Compute every position of each window, padding included. By default only the real tokens "
                 "are computed (bit-identical logits there, ~3x less work on typical SQuAD windows); "

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "memory_option.h"
+#include "quant_option.h"
 #include "core/dtype.h"
 #include "io/npy.h"
 #include "runtime/model.h"
@@ -24,6 +25,7 @@ struct RunOptions {
   int print = 8;
   bool no_optimize = false;
   bool no_fuse = false;
+  QuantOptions quant;
   bool reference = false;
   bool stats = false;
   int threads = 1;
@@ -159,6 +161,7 @@ int run_run(const RunOptions& o) {
   load.input_shapes = *shapes;
   load.optimize = !o.no_optimize;
   load.fuse = !o.no_fuse;
+  apply_quant_options(o.quant, &load);
   const auto t0 = std::chrono::steady_clock::now();
   auto model = runtime::Model::load_onnx(o.model, load);
   if (!model.ok()) return report(model.status());
@@ -259,6 +262,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--output-dir,-o", o->output_dir, "Save each output as OUTPUT_NAME.npy here");
   cmd->add_flag("--no-optimize", o->no_optimize, "Run the graph as imported (no folding, no fusion)");
   cmd->add_flag("--no-fuse", o->no_fuse, "Optimize with cleanups only (keep ONNX ops, no fused ops)");
+  add_quant_options(cmd, &o->quant);
   cmd->add_option("--threads,-t", o->threads, "Worker threads (results are identical for a given count)")
       ->capture_default_str();
   cmd->add_flag("--reference", o->reference, "Use the portable reference kernels (slow; the correctness oracle)");

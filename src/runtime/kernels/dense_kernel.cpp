@@ -36,8 +36,7 @@ void gelu_tanh_inplace(float* y, size_t n, kernels::VexpKernelFn vexp) {
 class DenseKernel : public Kernel {
  public:
   DenseKernel(kernels::PackedGemmB weight, kernels::Activation activation, bool gelu_tanh)
-      : weight_(std::move(weight)), activation_(activation), gelu_tanh_(gelu_tanh),
-        vexp_(kernels::vexp_kernel(cpu::active_isa())) {}
+      : weight_(std::move(weight)), activation_(activation), gelu_tanh_(gelu_tanh) {}
 
   Status run(const ExecContext& ctx, std::span<const Tensor* const> in,
              std::span<Tensor* const> out) const override {
@@ -54,18 +53,7 @@ class DenseKernel : public Kernel {
     }
     float* y = out[0]->mutable_data<float>();
     kernels::gemm_packed(m, x.data<float>(), k, weight_.view(), y, n, epi, ctx.pool);
-    if (gelu_tanh_) {
-      cpu::parallel_for(ctx.pool, static_cast<int64_t>(m), [&](int64_t begin, int64_t end, int) {
-        for (int64_t r = begin; r < end; ++r) {
-          float* row = y + static_cast<size_t>(r) * n;
-          gelu_tanh_inplace(row, n, vexp_);
-          if (residual) {
-            const float* res = residual + static_cast<size_t>(r) * n;
-            for (size_t j = 0; j < n; ++j) row[j] += res[j];
-          }
-        }
-      });
-    }
+    if (gelu_tanh_) gelu_tanh_rows(ctx, y, m, n, residual);
     return Status::Ok();
   }
   const char* implementation() const override { return "f32 packed gemm"; }
@@ -75,10 +63,23 @@ class DenseKernel : public Kernel {
   kernels::PackedGemmB weight_;
   kernels::Activation activation_;
   bool gelu_tanh_;
-  kernels::VexpKernelFn vexp_;
 };
 
 }  // namespace
+
+void gelu_tanh_rows(const ExecContext& ctx, float* y, size_t m, size_t n, const float* residual) {
+  const kernels::VexpKernelFn vexp = kernels::vexp_kernel(cpu::active_isa());
+  cpu::parallel_for(ctx.pool, static_cast<int64_t>(m), [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      float* row = y + static_cast<size_t>(r) * n;
+      gelu_tanh_inplace(row, n, vexp);
+      if (residual) {
+        const float* res = residual + static_cast<size_t>(r) * n;
+        for (size_t j = 0; j < n; ++j) row[j] += res[j];
+      }
+    }
+  });
+}
 
 Result<std::unique_ptr<Kernel>> make_dense_kernel(const ir::Node& node) {
   if (node.domain != "ratel" || node.op_type != "Dense") return std::unique_ptr<Kernel>();
