@@ -2,7 +2,7 @@
 # Writes docs/QUANTIZATION.md: for each quantization scheme Ratel implements, the real model's
 # exact match and F1 on the held-out SQuAD questions (never used for tuning: the schemes here
 # take no calibration data), the change against Ratel's float32, the QA model time and the size
-# of the weights the session holds.
+# of the model's weights after quantization.
 #
 #   scripts/quant-report.sh [--limit N]   (N: the first N held-out questions; default all 1716)
 #   RATEL_ASSETS (default ../shared), RATEL_THREADS (default 2)
@@ -65,10 +65,12 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx512f|
   echo "(\`data/squad/splits/heldout-v1.1.json\`), which nothing was tuned or calibrated on; the"
   echo "schemes below are weight-only and take no calibration data at all. ΔF1 is against Ratel's"
   echo "float32 run of the same questions. Model time is the QA model's total over all windows"
-  echo "(padding trimmed); weights is what the session holds after packing (the 47 MiB word"
-  echo "embedding stays float32)."
+  echo "(padding trimmed). Stored weights: the graph's constants after quantization, as \`ratel run"
+  echo "--stats\` reports them (what a bundle stores; the 45 MiB word embedding stays float32). On x86"
+  echo "the GEMM packs float16_w_int8's int8 weights into fp16 (exact), so in memory they take as"
+  echo "much as float16's."
   echo
-  echo "| scheme | questions | EM | F1 | ΔF1 | model time | weights |"
+  echo "| scheme | questions | EM | F1 | ΔF1 | model time | stored weights |"
   echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
