@@ -1,5 +1,5 @@
 // Scalar quantization arithmetic shared by ratel.QDense's reference kernel (ops/quantized.cpp),
-// its fast adapter (runtime/kernels/qdense_kernel.cpp) and the quantizer (src/quant/), so the
+// its fast adapter (runtime/kernels/qdense_int_kernel.cpp) and the quantizer (src/quant/), so the
 // three agree bit for bit on what "quantize x" means:
 //
 //   q = clamp(round_half_even(x / scale), qmin - zp, qmax - zp) + zp

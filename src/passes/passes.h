@@ -1,6 +1,7 @@
 // Constructors of every pass (one pass per file in src/passes/).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,5 +27,21 @@ enum class WeightScheme { kFloat16, kBFloat16, kFloat16WInt8 };
 Result<WeightScheme> parse_weight_scheme(const std::string& name);
 // per_channel: one int8 scale per output column (HHB's --channel-quantization), else per tensor.
 std::unique_ptr<Pass> make_weight_quantization(WeightScheme scheme, bool per_channel);
+
+// The integer schemes quantize activations too, with ranges measured by calibration
+// (quant/calibration.h): the [min, max] of each dense layer's input, by value name.
+struct ValueRange {
+  float min = 0;
+  float max = 0;
+};
+using ActivationRanges = std::map<std::string, ValueRange>;
+
+enum class IntegerScheme { kInt8Asym, kInt8AsymWSym, kInt8Sym, kUInt8Asym, kInt16Sym };
+// HHB's scheme name -> IntegerScheme; an error for the others.
+Result<IntegerScheme> parse_integer_scheme(const std::string& name);
+// Integer levels the scheme gives an activation of a layer with K inputs (calibration's mse).
+int integer_scheme_levels(IntegerScheme scheme, int64_t k);
+// Rewrites each dense layer whose input has a range in `ranges` (integer_quantization.cpp).
+std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges);
 
 }  // namespace ratel::passes

@@ -108,8 +108,8 @@ Result<WeightScheme> parse_weight_scheme(const std::string& name) {
   if (name == "float16") return WeightScheme::kFloat16;
   if (name == "bfloat16") return WeightScheme::kBFloat16;
   if (name == "float16_w_int8") return WeightScheme::kFloat16WInt8;
-  return unsupported("quantization scheme '{}' is not implemented yet (weight-only schemes: float16, "
-                     "bfloat16, float16_w_int8; or float32)", name);
+  return invalid_argument("unknown quantization scheme '{}' (float32, float16, bfloat16, float16_w_int8, "
+                          "int8_asym, int8_asym_w_sym, int8_sym, uint8_asym, int16_sym)", name);
 }
 
 std::unique_ptr<Pass> make_weight_quantization(WeightScheme scheme, bool per_channel) {

@@ -214,6 +214,7 @@ Status PlanExecutor::run(std::span<const Tensor> inputs, std::vector<Tensor>* ou
         break;
       }
       case ExecutionPlan::Action::kKernel:
+        if (observer_) observer_(*steps[s].node, step_inputs_[s], ctx);
         RATEL_RETURN_IF_ERROR(steps[s].kernel->run(ctx, step_inputs_[s], step_outputs_[s])
                                   .with_context(steps[s].node->describe()));
         break;

@@ -82,8 +82,12 @@ class PlanExecutor {
     seq_len_ = seq_len;
     active_rows_ = rows;
   }
+  // Called before each kernel step with its node and inputs (calibration, debugging); empty:
+  // none. Costs nothing when unset.
+  void set_observer(StepObserver observer) { observer_ = std::move(observer); }
 
  private:
+  StepObserver observer_;
   int64_t seq_len_ = 0;
   int64_t active_rows_ = 0;
   std::shared_ptr<const ExecutionPlan> plan_;

@@ -7,6 +7,7 @@
 // reference op it replaces.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -54,6 +55,11 @@ class Kernel {
   // A name for profiles: "f32 gemm 14x32 avx512" or "reference".
   virtual const char* implementation() const = 0;
 };
+
+// Sees a node's inputs just before its kernel runs (Session::set_observer). Inputs whose row
+// count is the sequence length hold only ctx.rows_to_compute(rows) meaningful rows.
+using StepObserver =
+    std::function<void(const ir::Node& node, std::span<const Tensor* const> inputs, const ExecContext& ctx)>;
 
 // Returns a fast kernel for `node`, or nullptr if there is none for its op/dtypes/attributes.
 using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const ir::Node& node);

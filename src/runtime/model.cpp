@@ -142,13 +142,22 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
     RATEL_RETURN_IF_ERROR(passes::optimize(*graph, opt, &model->pass_report_));
   }
   if (!options.quantization_scheme.empty() && options.quantization_scheme != "float32") {
-    RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
     if (!options.optimize || !options.fuse) {
       return invalid_argument("quantization scheme '{}' needs the optimizer's fusions (not --no-fuse / --no-optimize)",
                               options.quantization_scheme);
     }
     std::vector<std::unique_ptr<passes::Pass>> quantize;
-    quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));
+    if (auto integer = passes::parse_integer_scheme(options.quantization_scheme); integer.ok()) {
+      if (options.activation_ranges.empty()) {
+        return invalid_argument("quantization scheme '{}' quantizes activations and needs calibration data "
+                                "(--calibrate-dataset)", options.quantization_scheme);
+      }
+      quantize.push_back(passes::make_integer_quantization(*integer, options.channel_quantization,
+                                                           options.activation_ranges));
+    } else {
+      RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
+      quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));
+    }
     quantize.push_back(passes::make_dead_code_elimination());
     RATEL_RETURN_IF_ERROR(passes::run_passes(*graph, quantize, &model->pass_report_));
   }
@@ -231,6 +240,12 @@ Status Session::set_active_rows(int64_t rows) {
   }
   if (rows < 0 || rows > seq) return invalid_argument("active rows {} outside [0, {}]", rows, seq);
   fast_->set_active_rows(seq, rows);
+  return Status::Ok();
+}
+
+Status Session::set_observer(StepObserver observer) {
+  if (!fast_) return unsupported("observing a run needs the fast executor");
+  fast_->set_observer(std::move(observer));
   return Status::Ok();
 }
 

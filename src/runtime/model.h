@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "passes/passes.h"
 #include "runtime/execution_plan.h"
 #include "runtime/reference_executor.h"
 
@@ -30,9 +31,13 @@ struct LoadOptions {
   bool release_packed_weights = true;
   // HHB's --quantization-scheme: "" or "float32" keeps f32; the weight-only schemes float16,
   // bfloat16 and float16_w_int8 rewrite every fused dense layer (passes/weight_quantization.cpp);
-  // others are an error. Needs optimize and fuse.
+  // the integer schemes int8_asym, int8_asym_w_sym, int8_sym, uint8_asym and int16_sym rewrite
+  // those whose input has a range in activation_ranges (passes/integer_quantization.cpp; the
+  // ranges come from quant::calibrate on the float32 model loaded with the same options). Needs
+  // optimize and fuse.
   std::string quantization_scheme;
   bool channel_quantization = true;  // int8 weights: one scale per output column
+  passes::ActivationRanges activation_ranges;
 };
 
 enum class ExecutorKind { kFast, kReference };
@@ -106,6 +111,9 @@ class Session {
   // bit-identical to a full run. 0 restores full runs.
   Status set_active_rows(int64_t rows);
   const std::vector<Tensor>& outputs() const { return outputs_; }
+  // Calls `observer` before every kernel of the following runs (quant/calibration.h); an empty
+  // one removes it. Fast executor only.
+  Status set_observer(StepObserver observer);
   const Model& model() const { return *model_; }
   // Peak activation memory and kernel counts (fast executor only; zeros for the reference one).
   PlanStats stats() const;

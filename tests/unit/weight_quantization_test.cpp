@@ -127,13 +127,18 @@ TEST(WeightQuantizationTest, DenseLayersRunQuantizedWithinTheRoundingBound) {
   }
 }
 
-TEST(WeightQuantizationTest, UnimplementedSchemesAndUnfusedGraphsAreErrors) {
+TEST(WeightQuantizationTest, UnknownSchemesUncalibratedIntegerSchemesAndUnfusedGraphsAreErrors) {
   const Tensor w = random_tensor({kK, kN}, 5, -0.5f, 0.5f);
   runtime::LoadOptions o;
-  o.quantization_scheme = "int8_asym";
+  o.quantization_scheme = "int7_asym";
   auto m = runtime::Model::from_graph(dense_graph(w), o);
   ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find("quantization scheme 'int8_asym' is not implemented yet"), std::string::npos)
+  EXPECT_NE(m.status().message().find("unknown quantization scheme 'int7_asym' (float32, float16"), std::string::npos)
+      << m.status().message();
+  o.quantization_scheme = "int8_asym";
+  m = runtime::Model::from_graph(dense_graph(w), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("'int8_asym' quantizes activations and needs calibration data"), std::string::npos)
       << m.status().message();
   o.quantization_scheme = "float16";
   o.fuse = false;

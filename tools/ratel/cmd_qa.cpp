@@ -23,6 +23,7 @@
 #include "nlp/qa.h"
 #include "nlp/squad_eval.h"
 #include "progress.h"
+#include "qa/qa_calibration.h"
 #include "qa/qa_model.h"
 
 namespace ratel::cli {
@@ -304,8 +305,23 @@ int run_squad(const QaOptions& o, qa::QaModel* model, const nlp::BertTokenizer& 
   return 0;
 }
 
+// Integer schemes: the dense layers' input ranges, measured on the float32 model.
+Result<passes::ActivationRanges> calibrate(const QaOptions& o, const qa::QaModelOptions& mo,
+                                           const nlp::BertTokenizer& tokenizer) {
+  RATEL_ASSIGN_OR_RETURN(quant::CalibrateOptions c, calibrate_options(o.quant, o.quant.scheme));
+  const auto t0 = Clock::now();
+  RATEL_ASSIGN_OR_RETURN(std::vector<nlp::InputFeature> windows,
+                         qa::load_calibration_windows(o.quant.calibrate_dataset, tokenizer, o.features,
+                                                      o.quant.calibrate_questions));
+  RATEL_ASSIGN_OR_RETURN(passes::ActivationRanges ranges, qa::calibrate_qa_model(o.model, mo, windows, c));
+  std::fprintf(stderr, "calibrated %zu dense-layer inputs on %zu windows (%s) in %.1f s\n", ranges.size(),
+               windows.size(), o.quant.calibrate_mode.c_str(), ms_since(t0) / 1000.0);
+  return ranges;
+}
+
 int run_qa(const QaOptions& o) {
   if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
+  if (Status s = check_quant_options(o.quant); !s.ok()) return report(s);
   const bool model_needed = o.save_features.empty() && o.logits.empty();
   if (o.model.empty() && model_needed) {
     return report(invalid_argument("--model is required (the shared example model is {}/models/minilm-l6-squad/model.onnx)",
@@ -334,6 +350,11 @@ int run_qa(const QaOptions& o) {
     mo.session.executor = o.reference ? runtime::ExecutorKind::kReference : runtime::ExecutorKind::kFast;
     mo.trim_padding = !o.no_trim;
     apply_quant_options(o.quant, &mo.load);
+    if (is_integer_scheme(o.quant)) {
+      auto ranges = calibrate(o, mo, *tokenizer);
+      if (!ranges.ok()) return report(ranges.status());
+      mo.load.activation_ranges = std::move(ranges).value();
+    }
     auto loaded = qa::QaModel::load(o.model, mo);
     if (!loaded.ok()) return report(loaded.status());
     for (const std::string& w : loaded->model().warnings()) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
@@ -380,7 +401,7 @@ void add_qa_command(CLI::App& app) {
   cmd->add_option("--threads,-t", o->threads, "Worker threads")->capture_default_str();
   cmd->add_flag("--cased", o->cased, "Keep case and accents (for cased vocabularies)");
   cmd->add_flag("--reference", o->reference, "Run the model with the portable reference kernels (slow)");
-  add_quant_options(cmd, &o->quant);
+  add_quant_options(cmd, &o->quant, /*squad_calibration=*/true);
   cmd->add_flag("--no-trim", o->no_trim,
                 "Compute every position of each window, padding included. By default only the real tokens "
                 "are computed (bit-identical logits there, ~3x less work on typical SQuAD windows); "

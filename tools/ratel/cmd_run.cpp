@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "memory_option.h"
 #include "quant_option.h"
+#include "quant/calibration_data.h"
 #include "core/dtype.h"
 #include "io/npy.h"
 #include "runtime/model.h"
@@ -138,6 +139,21 @@ void print_output(const std::string& name, const Tensor& t, int count) {
   if (count > 0) fmt::print("  first values: [{}{}]\n", first, n > count ? ", ..." : "");
 }
 
+// Integer schemes: the dense layers' input ranges, measured on the float32 model over the
+// samples of --calibrate-dataset.
+Result<passes::ActivationRanges> calibrate(const RunOptions& o, const runtime::LoadOptions& load) {
+  RATEL_ASSIGN_OR_RETURN(quant::CalibrateOptions c, calibrate_options(o.quant, o.quant.scheme));
+  RATEL_ASSIGN_OR_RETURN(std::shared_ptr<runtime::Model> fp32, runtime::Model::load_onnx(o.model, load));
+  RATEL_ASSIGN_OR_RETURN(auto samples, quant::load_calibration_samples(o.quant.calibrate_dataset, *fp32));
+  runtime::SessionOptions so;
+  so.threads = o.threads;
+  RATEL_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session, runtime::Session::create(fp32, so));
+  return quant::calibrate(*session, samples.size(), [&](size_t i) -> Status {
+    for (size_t j = 0; j < samples[i].size(); ++j) RATEL_RETURN_IF_ERROR(session->set_input(j, samples[i][j]));
+    return session->run();
+  }, c);
+}
+
 int run_run(const RunOptions& o) {
   if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   auto shapes = parse_named_shapes(o.shapes);
@@ -161,8 +177,14 @@ int run_run(const RunOptions& o) {
   load.input_shapes = *shapes;
   load.optimize = !o.no_optimize;
   load.fuse = !o.no_fuse;
-  apply_quant_options(o.quant, &load);
   const auto t0 = std::chrono::steady_clock::now();
+  if (Status s = check_quant_options(o.quant); !s.ok()) return report(s);
+  if (is_integer_scheme(o.quant)) {
+    auto ranges = calibrate(o, load);
+    if (!ranges.ok()) return report(ranges.status());
+    load.activation_ranges = std::move(ranges).value();
+  }
+  apply_quant_options(o.quant, &load);
   auto model = runtime::Model::load_onnx(o.model, load);
   if (!model.ok()) return report(model.status());
   for (const std::string& w : (*model)->warnings()) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
@@ -262,7 +284,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--output-dir,-o", o->output_dir, "Save each output as OUTPUT_NAME.npy here");
   cmd->add_flag("--no-optimize", o->no_optimize, "Run the graph as imported (no folding, no fusion)");
   cmd->add_flag("--no-fuse", o->no_fuse, "Optimize with cleanups only (keep ONNX ops, no fused ops)");
-  add_quant_options(cmd, &o->quant);
+  add_quant_options(cmd, &o->quant, /*squad_calibration=*/false);
   cmd->add_option("--threads,-t", o->threads, "Worker threads (results are identical for a given count)")
       ->capture_default_str();
   cmd->add_flag("--reference", o->reference, "Use the portable reference kernels (slow; the correctness oracle)");

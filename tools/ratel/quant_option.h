@@ -1,11 +1,18 @@
-// `--quantization-scheme` and `--channel-quantization` for the subcommands that load a model
-// (run, qa): the weight-only schemes of passes/weight_quantization.cpp, applied at load.
+// `--quantization-scheme`, `--channel-quantization` and the calibration options for the
+// subcommands that load a model (run, qa). Weight-only schemes (passes/weight_quantization.cpp)
+// apply at load; integer schemes (passes/integer_quantization.cpp) first calibrate the float32
+// model on --calibrate-dataset (quant/calibration.h), then load with the measured ranges.
 #pragma once
 
+#include <cstdio>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "passes/passes.h"
+#include "progress.h"
+#include "quant/calibration.h"
 #include "runtime/model.h"
 
 namespace ratel::cli {
@@ -13,17 +20,77 @@ namespace ratel::cli {
 struct QuantOptions {
   std::string scheme = "float32";
   bool channel_quantization = false;
+  std::string calibrate_dataset;
+  std::string calibrate_mode = "maxmin";
+  double calibrate_percentile = 99.99;
+  size_t calibrate_questions = 100;
 };
 
-inline void add_quant_options(CLI::App* cmd, QuantOptions* o) {
-  cmd->add_option("--quantization-scheme", o->scheme,
-                  "Store the dense layers' weights as: float32 (as given), float16 (fp16 weights), bfloat16 "
-                  "(bf16 weights and activations into each dense layer), float16_w_int8 (symmetric int8 weights, "
-                  "fp32 activations). Layer norm, softmax, GELU and attention stay float32. HHB's integer "
-                  "schemes (int8_asym, ...) are not implemented yet")
-      ->capture_default_str();
+inline constexpr const char* kSchemeHelp =
+    "float32 (as given); weight-only: float16 (fp16 weights), bfloat16 (bf16 weights and activations into "
+    "each dense layer), float16_w_int8 (symmetric int8 weights, fp32 activations); integer, calibrated on "
+    "--calibrate-dataset: int8_asym (u8 activations with zero point, s8 weights with zero points), "
+    "int8_asym_w_sym (s8 symmetric weights), int8_sym, uint8_asym, int16_sym (11-12 bits each side so the "
+    "int32 sum never wraps). Only the dense layers change: layer norm, softmax, GELU, attention and the "
+    "residual adds stay float32, and each quantized layer gives float32 out";
+
+inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibration) {
+  cmd->add_option("--quantization-scheme", o->scheme, kSchemeHelp)->capture_default_str();
   cmd->add_flag("--channel-quantization", o->channel_quantization,
-                "float16_w_int8: one weight scale per output channel (default: one per tensor, as HHB)");
+                "Integer weights: one scale (and zero point) per output channel (default: one per tensor, as HHB)");
+  cmd->add_option("--calibrate-dataset,--cd", o->calibrate_dataset,
+                  squad_calibration
+                      ? "Calibration data for the integer schemes: a SQuAD .json file (its first --calibrate-questions "
+                        "questions; use the tune split, never the questions you report on) or a folder of "
+                        "input_ids/input_mask/segment_ids .npy files (ratel qa --save-features)"
+                      : "Calibration data for the integer schemes: a folder holding <input name>.npy for every model "
+                        "input, each [N, ...] (N samples of the input's shape) or exactly the input's shape");
+  cmd->add_option("--calibrate-mode", o->calibrate_mode,
+                  "How a range is chosen from the calibration activations: maxmin (extremes), percentile "
+                  "(--calibrate-percentile), kl_divergence (TensorRT's entropy threshold), mse (least expected "
+                  "squared error)")
+      ->capture_default_str();
+  cmd->add_option("--calibrate-percentile", o->calibrate_percentile, "percentile mode: the central percentile kept")
+      ->capture_default_str();
+  if (squad_calibration) {
+    cmd->add_option("--calibrate-questions", o->calibrate_questions,
+                    "SQuAD calibration: how many questions (0: all)")
+        ->capture_default_str();
+  }
+}
+
+inline bool is_integer_scheme(const QuantOptions& o) { return passes::parse_integer_scheme(o.scheme).ok(); }
+
+// The calibration settings, with a progress bar on stderr.
+inline Result<quant::CalibrateOptions> calibrate_options(const QuantOptions& o, const std::string& scheme) {
+  quant::CalibrateOptions c;
+  RATEL_ASSIGN_OR_RETURN(c.mode, quant::parse_calibrate_mode(o.calibrate_mode));
+  c.percentile = o.calibrate_percentile;
+  RATEL_ASSIGN_OR_RETURN(passes::IntegerScheme s, passes::parse_integer_scheme(scheme));
+  c.levels = passes::integer_scheme_levels(s, 384);
+  auto bar = std::make_shared<std::unique_ptr<Progress>>();
+  auto bar_pass = std::make_shared<int>(0);
+  c.progress = [bar, bar_pass](size_t done, size_t total, int pass, int passes) {
+    if (*bar_pass != pass) {
+      if (pass == 1) std::fprintf(stderr, "calibrating: %zu samples, %d pass%s\n", total, passes, passes > 1 ? "es" : "");
+      *bar = std::make_unique<Progress>(total, "samples");
+      *bar_pass = pass;
+    }
+    (*bar)->update(done);
+    if (done == total) (*bar)->finish();
+  };
+  return c;
+}
+
+inline Status check_quant_options(const QuantOptions& o) {
+  if (!is_integer_scheme(o) && !o.calibrate_dataset.empty()) {
+    return invalid_argument("--calibrate-dataset is for the integer schemes; '{}' needs no calibration", o.scheme);
+  }
+  if (is_integer_scheme(o) && o.calibrate_dataset.empty()) {
+    return invalid_argument("--quantization-scheme {} quantizes activations: give calibration data with "
+                            "--calibrate-dataset", o.scheme);
+  }
+  return Status::Ok();
 }
 
 inline void apply_quant_options(const QuantOptions& o, runtime::LoadOptions* load) {

@@ -6,6 +6,10 @@
 
 #include "runtime/kernel.h"
 
+namespace ratel::kernels {
+struct QGemmUkernel;
+}  // namespace ratel::kernels
+
 namespace ratel::runtime {
 
 Result<std::unique_ptr<Kernel>> make_dense_kernel(const ir::Node& node);
@@ -14,6 +18,11 @@ Result<std::unique_ptr<Kernel>> make_layer_norm_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_softmax_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_gelu_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_qdense_half_kernel(const ir::Node& node);
+Result<std::unique_ptr<Kernel>> make_qdense_int_kernel(const ir::Node& node);
+// The same packed for an explicit int8/int16 GEMM microkernel (null: the default one for
+// cpu::active_isa()), so that tests cover every microkernel this CPU can run.
+Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node,
+                                                            const kernels::QGemmUkernel* ukernel);
 
 // y[m x n] = gelu_tanh(y) (+ residual, same layout) row by row on the pool (dense_kernel.cpp):
 // the tanh-approximated GELU of TensorFlow's BERT, right after a GEMM wrote y.

@@ -10,6 +10,7 @@ Result<std::unique_ptr<Kernel>> make_fast_kernel(const ir::Node& node) {
       make_softmax_kernel,
       make_gelu_kernel,
       make_qdense_half_kernel,
+      make_qdense_int_kernel,
   };
   for (KernelFactory factory : kFactories) {
     RATEL_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, factory(node));

@@ -2,8 +2,7 @@
 // (kernels/hgemm.h): the float16 (fp16 weights), float16_w_int8 (int8 weights stored exactly as
 // fp16, per-column scale after the sum) and bfloat16 (bf16 activations and weights) schemes. The
 // weights are packed once at load; bias, GELU (erf) and residual run in the GEMM's epilogue, the
-// tanh GELU right after it, as for ratel.Dense. Integer-activation QDense stays on the reference
-// kernel until the int8 GEMM is wired.
+// tanh GELU right after it, as for ratel.Dense. Integer-activation QDense: qdense_int_kernel.cpp.
 #include "kernels/hgemm.h"
 #include "runtime/kernels/fast_kernels.h"
 

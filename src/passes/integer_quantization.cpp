@@ -1,0 +1,204 @@
+// Integer quantization (HHB's integer schemes): every ratel.Dense whose input has a calibrated
+// range (quant/calibration.h) becomes a ratel.QDense that quantizes its input to 8 or 16 bits,
+// multiplies by integer weights with an int32 accumulator and scales back to f32 in the
+// epilogue (bias, GELU and residual stay f32; ops/quantized.cpp defines the arithmetic).
+//
+//   scheme           activations                     weights (per column with channel quantization)
+//   int8_asym        u8, zero point (see below)      s8 with zero points: [min, max] -> [-128, 127]
+//   int8_asym_w_sym  u8, zero point                  s8 symmetric: max|w| -> 127
+//   int8_sym         s8 symmetric in [-127, 127]     s8 symmetric
+//   uint8_asym       u8, zero point                  u8 with zero points: [min, max] -> [0, 255]
+//   int16_sym        s16 symmetric in [-q, q]        s16 symmetric in [-q, q]
+//
+// Asymmetric activations use the 256 levels of u8 with a zero point: HHB's int8 with zero
+// point z is the same set of values as u8 with zero point z + 128, and u8 x s8 is what x86's
+// VNNI multiplies natively. Every range is widened to contain 0, so zero (padding, ReLU
+// outputs) is exact. int16: the kernel sums s16 products in int32 (as the hardware does), so q
+// is the largest value with K·q² < 2^31 (q = 1182 for K = 1536, 2364 for K = 384): 11-12 bits
+// each side, and the sum can never wrap.
+//
+// Layer norm, softmax, GELU, attention and every op that is not a dense layer stay f32; a dense
+// layer without a calibrated range (never reached by the samples) stays f32 too.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/quant_math.h"
+#include "passes/passes.h"
+#include "passes/pattern.h"
+
+namespace ratel::passes {
+
+namespace {
+
+struct SchemeTraits {
+  const char* x_type;  // QDense x_type
+  bool x_symmetric;
+  DType w_type;
+  bool w_symmetric;
+};
+
+SchemeTraits traits(IntegerScheme s) {
+  switch (s) {
+    case IntegerScheme::kInt8Asym: return {"u8", false, DType::kI8, false};
+    case IntegerScheme::kInt8AsymWSym: return {"u8", false, DType::kI8, true};
+    case IntegerScheme::kInt8Sym: return {"s8", true, DType::kI8, true};
+    case IntegerScheme::kUInt8Asym: return {"u8", false, DType::kU8, false};
+    case IntegerScheme::kInt16Sym: return {"s16", true, DType::kI16, true};
+  }
+  return {"u8", false, DType::kI8, false};
+}
+
+struct Affine {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+// The scale and zero point mapping [lo, hi] (widened to contain 0) onto [qmin, qmax].
+Affine affine_for(float lo, float hi, int32_t qmin, int32_t qmax, bool symmetric) {
+  lo = std::min(lo, 0.0f);
+  hi = std::max(hi, 0.0f);
+  Affine a;
+  if (symmetric) {
+    const float m = std::max(-lo, hi);
+    a.scale = m > 0 ? m / static_cast<float>(qmax) : 1.0f;
+    return a;
+  }
+  if (!(hi > lo)) return a;
+  a.scale = (hi - lo) / static_cast<float>(qmax - qmin);
+  const float z = static_cast<float>(qmin) - std::nearbyint(lo / a.scale);
+  a.zero_point = static_cast<int32_t>(std::clamp(z, static_cast<float>(qmin), static_cast<float>(qmax)));
+  return a;
+}
+
+// Largest q with K * q^2 < 2^31, at most 32767: int16 sums of K products never wrap.
+int32_t int16_limit(int64_t k) {
+  const double q = std::floor(std::sqrt(2147483647.0 / static_cast<double>(std::max<int64_t>(k, 1))));
+  return static_cast<int32_t>(std::min(q, 32767.0));
+}
+
+struct QuantizedWeights {
+  Tensor data, scale, zero_point;  // zero_point undefined when symmetric
+};
+
+// Quantizes a [K, N] f32 weight per column (or per tensor) into [qmin, qmax] of `type`.
+QuantizedWeights quantize_weights(const Tensor& w, DType type, bool symmetric, bool per_channel, int32_t qmin,
+                                  int32_t qmax) {
+  const int64_t k = w.dim(0), n = w.dim(1), groups = per_channel ? n : 1;
+  const float* src = w.data<float>();
+  std::vector<float> lo(static_cast<size_t>(groups), 0.0f), hi(static_cast<size_t>(groups), 0.0f);
+  for (int64_t r = 0; r < k; ++r) {
+    for (int64_t c = 0; c < n; ++c) {
+      const size_t g = static_cast<size_t>(per_channel ? c : 0);
+      lo[g] = std::min(lo[g], src[r * n + c]);
+      hi[g] = std::max(hi[g], src[r * n + c]);
+    }
+  }
+  std::vector<Affine> aff(static_cast<size_t>(groups));
+  for (size_t g = 0; g < aff.size(); ++g) aff[g] = affine_for(lo[g], hi[g], qmin, qmax, symmetric);
+  auto q = Tensor::allocate(type, {k, n});
+  RATEL_ASSERT(q.ok());
+  for (int64_t r = 0; r < k; ++r) {
+    for (int64_t c = 0; c < n; ++c) {
+      const Affine& a = aff[static_cast<size_t>(per_channel ? c : 0)];
+      const int32_t v = ops::quant::quantize_value(src[r * n + c], a.scale, a.zero_point, qmin, qmax);
+      const size_t i = static_cast<size_t>(r * n + c);
+      switch (type) {
+        case DType::kI8: static_cast<int8_t*>(q->mutable_raw())[i] = static_cast<int8_t>(v); break;
+        case DType::kU8: static_cast<uint8_t*>(q->mutable_raw())[i] = static_cast<uint8_t>(v); break;
+        default: static_cast<int16_t*>(q->mutable_raw())[i] = static_cast<int16_t>(v); break;
+      }
+    }
+  }
+  std::vector<float> scales;
+  std::vector<int32_t> zps;
+  for (const Affine& a : aff) {
+    scales.push_back(a.scale);
+    zps.push_back(a.zero_point);
+  }
+  QuantizedWeights out;
+  out.data = std::move(q).value();
+  out.scale = Tensor::from_vector<float>(scales, {groups});
+  if (!symmetric) out.zero_point = Tensor::from_vector<int32_t>(zps, {groups});
+  return out;
+}
+
+class IntegerQuantization : public Pass {
+ public:
+  IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges)
+      : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)) {}
+  const char* name() const override { return "integer-quantization"; }
+  const char* summary() const override {
+    return "ratel.Dense with a calibrated input range -> ratel.QDense with integer activations and weights";
+  }
+
+  Result<int> run(ir::Graph& graph) override {
+    const SchemeTraits t = traits(scheme_);
+    int rewritten = 0;
+    for (const auto& node : graph.nodes()) {
+      ir::Node* d = node.get();
+      if (d->domain != "ratel" || d->op_type != "Dense") continue;
+      ir::Value* w = d->inputs[1];
+      if (!w->is_constant() || w->dtype != DType::kF32 || w->shape.size() != 2) continue;
+      auto range = ranges_.find(d->inputs[0]->name);
+      if (range == ranges_.end()) continue;
+      const int64_t k = w->shape[0];
+      ops::quant::QRange xr = ops::quant::storage_range(scheme_ == IntegerScheme::kInt16Sym ? DType::kI16
+                                                        : t.x_symmetric                      ? DType::kI8
+                                                                                             : DType::kU8);
+      ops::quant::QRange wr = ops::quant::storage_range(t.w_type);
+      if (t.x_symmetric) xr.min = -xr.max;  // [-127, 127]: the same step on both sides of 0
+      if (t.w_symmetric) wr.min = -wr.max;
+      if (scheme_ == IntegerScheme::kInt16Sym) {
+        xr = wr = {-int16_limit(k), int16_limit(k)};
+      }
+      const Affine xa = affine_for(range->second.min, range->second.max, xr.min, xr.max, t.x_symmetric);
+      QuantizedWeights qw = quantize_weights(w->constant, t.w_type, t.w_symmetric, per_channel_, wr.min, wr.max);
+      ir::Value* bias = d->has_input(2) ? d->inputs[2] : nullptr;
+      ir::Value* residual = d->has_input(3) ? d->inputs[3] : nullptr;
+      ir::Value* wq = add_constant(graph, w->name + "_q", std::move(qw.data));
+      ir::Value* scale = add_constant(graph, w->name + "_scale", std::move(qw.scale));
+      ir::Value* zero = qw.zero_point.defined() ? add_constant(graph, w->name + "_zero_point", std::move(qw.zero_point))
+                                                : nullptr;
+      d->op_type = "QDense";
+      d->inputs = {d->inputs[0], wq, scale, zero, bias, residual};
+      d->attrs.set("x_type", std::string(t.x_type));
+      d->attrs.set("x_scale", xa.scale);
+      d->attrs.set("x_zero_point", static_cast<int64_t>(xa.zero_point));
+      d->attrs.set("x_qmin", static_cast<int64_t>(xr.min));
+      d->attrs.set("x_qmax", static_cast<int64_t>(xr.max));
+      ++rewritten;
+    }
+    return rewritten;
+  }
+
+ private:
+  IntegerScheme scheme_;
+  bool per_channel_;
+  ActivationRanges ranges_;
+};
+
+}  // namespace
+
+Result<IntegerScheme> parse_integer_scheme(const std::string& name) {
+  if (name == "int8_asym") return IntegerScheme::kInt8Asym;
+  if (name == "int8_asym_w_sym") return IntegerScheme::kInt8AsymWSym;
+  if (name == "int8_sym") return IntegerScheme::kInt8Sym;
+  if (name == "uint8_asym") return IntegerScheme::kUInt8Asym;
+  if (name == "int16_sym") return IntegerScheme::kInt16Sym;
+  return invalid_argument("'{}' is not an integer quantization scheme", name);
+}
+
+int integer_scheme_levels(IntegerScheme scheme, int64_t k) {
+  switch (scheme) {
+    case IntegerScheme::kInt8Sym: return 254;
+    case IntegerScheme::kInt16Sym: return 2 * int16_limit(k);
+    default: return 255;
+  }
+}
+
+std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges) {
+  return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges));
+}
+
+}  // namespace ratel::passes

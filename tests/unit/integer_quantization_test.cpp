@@ -1,0 +1,229 @@
+// Integer quantization (passes/integer_quantization.cpp) with calibration (quant/calibration.h):
+// every fused dense layer with a calibrated input becomes a ratel.QDense with integer activations
+// and weights; the fast kernel equals QDense's reference; the result stays within what the
+// rounding of x and w allows. For y = gelu(x·w + b) + r (gelu's slope <= 1.13), with x clipped
+// to nothing (the ranges come from these very inputs), |Δx| <= x_scale / 2, |Δw| <= w_scale / 2:
+//   |Δy| <= 1.13 · Σ_k (|Δx| |w_kj| + |x_k| |Δw_j| + |Δx| |Δw_j|)  + float rounding.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "quant/calibration.h"
+#include "runtime/model.h"
+#include "support/graph_builder.h"
+
+namespace ratel {
+namespace {
+
+using testing::GraphBuilder;
+
+constexpr int64_t kRows = 11, kK = 41, kN = 19;
+
+Tensor random_tensor(Shape shape, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(static_cast<size_t>(numel(shape)));
+  for (float& x : v) x = d(rng);
+  return Tensor::from_vector<float>(v, std::move(shape));
+}
+
+// y = r + gelu(x·w + b): one ratel.Dense after fusion.
+std::unique_ptr<ir::Graph> dense_graph(const Tensor& w) {
+  GraphBuilder g;
+  auto* x = g.input("x", DType::kF32, {1, kRows, kK});
+  auto* r = g.input("r", DType::kF32, {1, kRows, kN});
+  auto* y = g.op("Add", {g.random({kN}), g.op("MatMul", {x, g.constant(w)})});
+  auto* a = g.op("Add", {g.op("Erf", {g.op("Div", {y, g.scalar(1.4142135f)})}), g.scalar(1.0f)});
+  auto* gelu = g.op("Mul", {g.op("Mul", {y, a}), g.scalar(0.5f)});
+  g.output(g.op("Add", {r, gelu}));
+  return g.build();
+}
+
+std::shared_ptr<runtime::Model> load(const Tensor& w, const std::string& scheme, bool per_channel,
+                                     const passes::ActivationRanges& ranges = {}) {
+  runtime::LoadOptions o;
+  o.quantization_scheme = scheme;
+  o.channel_quantization = per_channel;
+  o.activation_ranges = ranges;
+  o.release_packed_weights = false;
+  auto m = runtime::Model::from_graph(dense_graph(w), o);
+  EXPECT_TRUE(m.ok()) << scheme << ": " << m.status().message();
+  return m.ok() ? *m : nullptr;
+}
+
+std::unique_ptr<runtime::Session> session(const std::shared_ptr<runtime::Model>& m, runtime::ExecutorKind kind,
+                                          int threads = 1) {
+  runtime::SessionOptions o;
+  o.executor = kind;
+  o.threads = threads;
+  auto s = runtime::Session::create(m, o);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+std::vector<float> run(const std::shared_ptr<runtime::Model>& m, const std::vector<Tensor>& in,
+                       runtime::ExecutorKind kind, int threads = 1) {
+  auto s = session(m, kind, threads);
+  if (!s) return {};
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_TRUE(s->set_input(i, in[i]).ok());
+  EXPECT_TRUE(s->run().ok());
+  return s->outputs()[0].to_vector<float>();
+}
+
+// Calibrates the float32 model on the given samples of (x, r).
+Result<passes::ActivationRanges> calibrate(const Tensor& w, const std::vector<std::vector<Tensor>>& samples,
+                                           quant::CalibrateMode mode = quant::CalibrateMode::kMaxMin) {
+  auto m = load(w, "float32", false);
+  auto s = session(m, runtime::ExecutorKind::kFast);
+  quant::CalibrateOptions c;
+  c.mode = mode;
+  return quant::calibrate(*s, samples.size(), [&](size_t i) -> Status {
+    for (size_t j = 0; j < samples[i].size(); ++j) RATEL_RETURN_IF_ERROR(s->set_input(j, samples[i][j]));
+    return s->run();
+  }, c);
+}
+
+TEST(CalibrationTest, MaxMinRangeIsTheExtremesOfEverySampleAndRepeatable) {
+  const Tensor w = random_tensor({kK, kN}, 1, -0.5f, 0.5f);
+  std::vector<std::vector<Tensor>> samples;
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (uint32_t i = 0; i < 3; ++i) {
+    Tensor x = random_tensor({1, kRows, kK}, 10 + i, -1.0f - static_cast<float>(i), 2.0f + static_cast<float>(i));
+    for (float v : x.to_vector<float>()) lo = std::min(lo, v), hi = std::max(hi, v);
+    samples.push_back({x, random_tensor({1, kRows, kN}, 20 + i, -1, 1)});
+  }
+  auto ranges = calibrate(w, samples);
+  ASSERT_TRUE(ranges.ok()) << ranges.status().message();
+  ASSERT_EQ(ranges->size(), 1u);
+  const passes::ValueRange r = ranges->begin()->second;
+  EXPECT_EQ(ranges->begin()->first, "x");
+  EXPECT_EQ(r.min, lo);
+  EXPECT_EQ(r.max, hi);
+  auto again = calibrate(w, samples);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->begin()->second.min, r.min);
+  EXPECT_EQ(again->begin()->second.max, r.max);
+}
+
+TEST(CalibrationTest, HistogramModesClipARareOutlierAndMaxMinDoesNot) {
+  // 400,000 values uniform in [-1, 1] and one at 8: clipping at ~2 costs the outlier (8 - 2)^2 but
+  // saves 400,000 · (step^2 / 12) with a 4x smaller step, so mse clips too; KL's 128-level search
+  // starts at 8 · 128 / 2048 = 0.5.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-1, 1);
+  std::vector<float> v(400000);
+  for (float& x : v) x = d(rng);
+  v[777] = 8.0f;
+  quant::Histogram h;
+  h.lo = -8.0f;  // symmetric about 0, as calibrate() builds it for kl_divergence
+  h.hi = 8.0f;
+  h.counts.assign(4096, 0);
+  h.add(v.data(), v.size());
+  uint64_t total = 0;
+  for (uint64_t c : h.counts) total += c;
+  EXPECT_EQ(total, v.size());
+  quant::CalibrateOptions o;
+  o.mode = quant::CalibrateMode::kMaxMin;
+  EXPECT_EQ(quant::choose_range(h, o).max, 8.0f);
+  for (auto mode : {quant::CalibrateMode::kPercentile, quant::CalibrateMode::kKlDivergence, quant::CalibrateMode::kMse}) {
+    SCOPED_TRACE(quant::calibrate_mode_name(mode));
+    o.mode = mode;
+    const passes::ValueRange r = quant::choose_range(h, o);
+    EXPECT_LT(r.max, 5.0f) << "the outlier should be clipped";
+    EXPECT_GT(r.max, 0.5f) << "the bulk of the data should be kept";
+    EXPECT_LT(r.min, -0.5f);
+    EXPECT_GT(r.min, -5.0f);
+  }
+}
+
+TEST(CalibrationTest, NonFiniteActivationsAndBadOptionsAreErrors) {
+  const Tensor w = random_tensor({kK, kN}, 1, -0.5f, 0.5f);
+  std::vector<float> xs = random_tensor({1, kRows, kK}, 4, -1, 1).to_vector<float>();
+  xs[5] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor r = random_tensor({1, kRows, kN}, 5, -1, 1);
+  auto ranges = calibrate(w, {{random_tensor({1, kRows, kK}, 6, -1, 1), r},
+                              {Tensor::from_vector<float>(xs, {1, kRows, kK}), r}});
+  ASSERT_FALSE(ranges.ok());
+  EXPECT_NE(ranges.status().message().find("calibration sample 1: activation 'x' holds nan"), std::string::npos)
+      << ranges.status().message();
+  EXPECT_FALSE(calibrate(w, {}).ok());
+  auto mode = quant::parse_calibrate_mode("entropy");
+  ASSERT_FALSE(mode.ok());
+  EXPECT_NE(mode.status().message().find("maxmin, percentile, kl_divergence or mse"), std::string::npos);
+}
+
+struct Scheme {
+  std::string name;
+  std::string x_type;
+  DType w_type;
+  bool w_zero_point;
+};
+
+TEST(IntegerQuantizationTest, DenseLayersRunOnIntegersWithinTheRoundingBound) {
+  const Tensor w = random_tensor({kK, kN}, 5, -0.5f, 0.7f);
+  const Tensor x = random_tensor({1, kRows, kK}, 6, -1.5f, 2.5f);
+  const Tensor r = random_tensor({1, kRows, kN}, 7, -1.0f, 1.0f);
+  const std::vector<float> xs = x.to_vector<float>(), ws = w.to_vector<float>();
+  auto ranges = calibrate(w, {{x, r}});
+  ASSERT_TRUE(ranges.ok()) << ranges.status().message();
+  const std::vector<float> exact = run(load(w, "float32", false), {x, r}, runtime::ExecutorKind::kReference);
+  ASSERT_EQ(exact.size(), static_cast<size_t>(kRows * kN));
+
+  for (const Scheme& sc : {Scheme{"int8_asym", "u8", DType::kI8, true}, Scheme{"int8_asym_w_sym", "u8", DType::kI8, false},
+                           Scheme{"int8_sym", "s8", DType::kI8, false}, Scheme{"uint8_asym", "u8", DType::kU8, true},
+                           Scheme{"int16_sym", "s16", DType::kI16, false}}) {
+    for (bool per_channel : {false, true}) {
+      SCOPED_TRACE(sc.name + (per_channel ? " per channel" : " per tensor"));
+      auto m = load(w, sc.name, per_channel, *ranges);
+      ASSERT_TRUE(m);
+      ASSERT_EQ(m->graph().nodes().size(), 1u);
+      const ir::Node& q = *m->graph().nodes()[0];
+      ASSERT_EQ(q.op_type, "QDense");
+      EXPECT_EQ(*q.attrs.get_string("x_type", ""), sc.x_type);
+      EXPECT_EQ(q.inputs[1]->dtype, sc.w_type);
+      EXPECT_EQ(q.has_input(3), sc.w_zero_point);
+      const float x_scale = *q.attrs.get_float("x_scale", 0);
+      const std::vector<float> w_scale = q.inputs[2]->constant.to_vector<float>();
+      ASSERT_EQ(w_scale.size(), per_channel ? static_cast<size_t>(kN) : 1u);
+
+      const std::vector<float> ref = run(m, {x, r}, runtime::ExecutorKind::kReference);
+      auto fast_session = session(m, runtime::ExecutorKind::kFast);
+      ASSERT_TRUE(fast_session->set_input(0, x).ok() && fast_session->set_input(1, r).ok() && fast_session->run().ok());
+      EXPECT_EQ(fast_session->stats().reference_steps, 0) << "the integer QDense fell back to the reference kernel";
+      const std::vector<float> fast = fast_session->outputs()[0].to_vector<float>();
+      EXPECT_EQ(fast, run(m, {x, r}, runtime::ExecutorKind::kFast, 3)) << "thread count changed the bits";
+      ASSERT_EQ(fast.size(), exact.size());
+      const double dx = x_scale / 2;
+      for (int64_t i = 0; i < kRows; ++i) {
+        for (int64_t j = 0; j < kN; ++j) {
+          const double dw = w_scale[per_channel ? static_cast<size_t>(j) : 0] / 2;
+          double s = 0, bound = 0;
+          for (int64_t k = 0; k < kK; ++k) {
+            const double xa = std::fabs(xs[static_cast<size_t>(i * kK + k)]);
+            const double wa = std::fabs(ws[static_cast<size_t>(k * kN + j)]);
+            s += xa * wa;
+            bound += dx * wa + xa * dw + dx * dw;
+          }
+          const double floats = (kK + 8) * 0x1p-24 * (s + bound) + 1e-6;  // fp32 sums, the epilogue, erf
+          const size_t at = static_cast<size_t>(i * kN + j);
+          EXPECT_LE(std::fabs(fast[at] - ref[at]), 1e-5 * (1 + std::fabs(ref[at]))) << "fast vs reference at " << i << "," << j;
+          EXPECT_LE(std::fabs(fast[at] - exact[at]), 1.13 * bound + floats) << "vs float32 at " << i << "," << j;
+        }
+      }
+    }
+  }
+}
+
+TEST(IntegerQuantizationTest, LayersWithoutACalibratedRangeStayFloat) {
+  const Tensor w = random_tensor({kK, kN}, 5, -0.5f, 0.5f);
+  passes::ActivationRanges ranges{{"not_in_this_graph", {-1.0f, 1.0f}}};
+  auto m = load(w, "int8_asym", true, ranges);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->graph().nodes().size(), 1u);
+  EXPECT_EQ(m->graph().nodes()[0]->op_type, "Dense");
+}
+
+}  // namespace
+}  // namespace ratel
