@@ -3,7 +3,34 @@
 #include "core/file.h"
 #include "nlp/json_parse.h"
 
+#include <unordered_set>
+
 namespace ratel::nlp {
+
+size_t keep_questions(SquadEvalSet* set, const std::function<bool(size_t, const std::string&)>& keep) {
+  std::vector<SquadExample> examples;
+  std::vector<int32_t> new_index(set->examples.size(), -1);
+  std::unordered_set<std::string> kept;
+  for (size_t i = 0; i < set->examples.size(); ++i) {
+    if (!keep(i, set->examples[i].qas_id)) continue;
+    new_index[i] = static_cast<int32_t>(examples.size());
+    kept.insert(set->examples[i].qas_id);
+    examples.push_back(std::move(set->examples[i]));
+  }
+  std::vector<InputFeature> features;
+  for (auto& f : set->features) {
+    const int32_t to = new_index[static_cast<size_t>(f.example_index)];
+    if (to < 0) continue;
+    f.example_index = to;
+    features.push_back(std::move(f));
+  }
+  set->examples = std::move(examples);
+  set->features = std::move(features);
+  for (auto& p : set->dataset.paragraphs) {
+    std::erase_if(p.questions, [&](const SquadQuestion& q) { return !kept.count(q.id); });
+  }
+  return set->examples.size();
+}
 
 Result<SquadEvalSet> load_squad_eval_set(const std::string& path, const BertTokenizer& tokenizer,
                                          const FeatureOptions& options) {

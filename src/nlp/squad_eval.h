@@ -8,6 +8,7 @@
 //   SquadScores scores = score_predictions(set.dataset, predictions);  // EM / F1
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +29,10 @@ struct SquadEvalSet {
 
 Result<SquadEvalSet> load_squad_eval_set(const std::string& path, const BertTokenizer& tokenizer,
                                          const FeatureOptions& options = {});
+
+// Keeps the questions (examples, their windows, and the gold answers scored) for which
+// keep(example index, question id) is true, in file order; returns how many remain.
+size_t keep_questions(SquadEvalSet* set, const std::function<bool(size_t, const std::string&)>& keep);
 
 // qas_id -> best answer text.
 std::unordered_map<std::string, std::string> predictions_by_id(

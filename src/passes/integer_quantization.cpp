@@ -8,14 +8,13 @@
 //   int8_asym_w_sym  u8, zero point                  s8 symmetric: max|w| -> 127
 //   int8_sym         s8 symmetric in [-127, 127]     s8 symmetric
 //   uint8_asym       u8, zero point                  u8 with zero points: [min, max] -> [0, 255]
-//   int16_sym        s16 symmetric in [-q, q]        s16 symmetric in [-q, q]
+//   int16_sym        s16 symmetric in [-qx, qx]      s16 symmetric in [-qw, qw]
 //
 // Asymmetric activations use the 256 levels of u8 with a zero point: HHB's int8 with zero
 // point z is the same set of values as u8 with zero point z + 128, and u8 x s8 is what x86's
 // VNNI multiplies natively. Every range is widened to contain 0, so zero (padding, ReLU
-// outputs) is exact. int16: the kernel sums s16 products in int32 (as the hardware does), so q
-// is the largest value with K·q² < 2^31 (q = 1182 for K = 1536, 2364 for K = 384): 11-12 bits
-// each side, and the sum can never wrap.
+// outputs) is exact. int16: the kernel sums s16 products in int32 (as the hardware does), so qw
+// and qx are chosen per layer so that the sum can never wrap (split_int16).
 //
 // Layer norm, softmax, GELU, attention and every op that is not a dense layer stay f32; a dense
 // layer without a calibrated range (never reached by the samples) stays f32 too.
@@ -123,10 +122,47 @@ QuantizedWeights quantize_weights(const Tensor& w, DType type, bool symmetric, b
   return out;
 }
 
+// int16_sym: the weights' and activations' integer ranges [-qw, qw] and [-qx, qx]. The int32
+// accumulator cannot wrap when qx · max_n Σ_k |wq[k][n]| < 2^31, so for each candidate qw (2^b - 1,
+// b = 10..15) this takes the largest qx that guarantees it (at most 32767) and keeps the pair
+// with the smallest relative rounding error 1/qw + 1/qx. Real weights sum to far less than
+// K · qw, which leaves 12-14 bits on each side instead of the √(2^31 / K) a blind bound allows.
+struct Int16Split {
+  QuantizedWeights weights;
+  int32_t qx = 0;
+};
+
+Int16Split split_int16(const Tensor& w, bool per_channel) {
+  Int16Split best;
+  double best_cost = 1e30;
+  const int64_t k = w.dim(0), n = w.dim(1);
+  for (int bits = 10; bits <= 15; ++bits) {
+    const int32_t qw = (1 << bits) - 1;
+    QuantizedWeights q = quantize_weights(w, DType::kI16, /*symmetric=*/true, per_channel, -qw, qw);
+    const int16_t* d = q.data.data<int16_t>();
+    int64_t worst = 1;
+    for (int64_t c = 0; c < n; ++c) {
+      int64_t sum = 0;
+      for (int64_t r = 0; r < k; ++r) sum += std::abs(static_cast<int64_t>(d[r * n + c]));
+      worst = std::max(worst, sum);
+    }
+    const int32_t qx = static_cast<int32_t>(std::min<int64_t>(32767, 2147483647 / worst));
+    if (qx < 1) continue;
+    const double cost = 1.0 / qw + 1.0 / qx;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best.weights = std::move(q);
+      best.qx = qx;
+    }
+  }
+  if (best.qx == 0) best = {quantize_weights(w, DType::kI16, true, per_channel, -1, 1), 1};  // unreachable: qw 1023, K < 2^21
+  return best;
+}
+
 class IntegerQuantization : public Pass {
  public:
-  IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges)
-      : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)) {}
+  IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges, std::vector<std::string> keep)
+      : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)), keep_(std::move(keep)) {}
   const char* name() const override { return "integer-quantization"; }
   const char* summary() const override {
     return "ratel.Dense with a calibrated input range -> ratel.QDense with integer activations and weights";
@@ -142,18 +178,24 @@ class IntegerQuantization : public Pass {
       if (!w->is_constant() || w->dtype != DType::kF32 || w->shape.size() != 2) continue;
       auto range = ranges_.find(d->inputs[0]->name);
       if (range == ranges_.end()) continue;
-      const int64_t k = w->shape[0];
+      if (std::any_of(keep_.begin(), keep_.end(), [&](const std::string& p) { return dense_layer_matches(*d, p); })) {
+        continue;
+      }
       ops::quant::QRange xr = ops::quant::storage_range(scheme_ == IntegerScheme::kInt16Sym ? DType::kI16
                                                         : t.x_symmetric                      ? DType::kI8
                                                                                              : DType::kU8);
       ops::quant::QRange wr = ops::quant::storage_range(t.w_type);
       if (t.x_symmetric) xr.min = -xr.max;  // [-127, 127]: the same step on both sides of 0
       if (t.w_symmetric) wr.min = -wr.max;
+      QuantizedWeights qw;
       if (scheme_ == IntegerScheme::kInt16Sym) {
-        xr = wr = {-int16_limit(k), int16_limit(k)};
+        const Int16Split split = split_int16(w->constant, per_channel_);
+        xr = {-split.qx, split.qx};
+        qw = std::move(split.weights);
+      } else {
+        qw = quantize_weights(w->constant, t.w_type, t.w_symmetric, per_channel_, wr.min, wr.max);
       }
       const Affine xa = affine_for(range->second.min, range->second.max, xr.min, xr.max, t.x_symmetric);
-      QuantizedWeights qw = quantize_weights(w->constant, t.w_type, t.w_symmetric, per_channel_, wr.min, wr.max);
       ir::Value* bias = d->has_input(2) ? d->inputs[2] : nullptr;
       ir::Value* residual = d->has_input(3) ? d->inputs[3] : nullptr;
       ir::Value* wq = add_constant(graph, w->name + "_q", std::move(qw.data));
@@ -176,6 +218,7 @@ class IntegerQuantization : public Pass {
   IntegerScheme scheme_;
   bool per_channel_;
   ActivationRanges ranges_;
+  std::vector<std::string> keep_;
 };
 
 }  // namespace
@@ -197,8 +240,16 @@ int integer_scheme_levels(IntegerScheme scheme, int64_t k) {
   }
 }
 
-std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges) {
-  return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges));
+bool dense_layer_matches(const ir::Node& node, const std::string& pattern) {
+  if (pattern.empty()) return false;
+  auto has = [&](const ir::Value* v) { return v && v->name.find(pattern) != std::string::npos; };
+  return (!node.outputs.empty() && has(node.outputs[0])) || (node.has_input(1) && has(node.inputs[1])) ||
+         (node.has_input(2) && has(node.inputs[2]));
+}
+
+std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
+                                                std::vector<std::string> float_layers) {
+  return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges), std::move(float_layers));
 }
 
 }  // namespace ratel::passes

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "passes/pass.h"
 
@@ -42,6 +43,12 @@ Result<IntegerScheme> parse_integer_scheme(const std::string& name);
 // Integer levels the scheme gives an activation of a layer with K inputs (calibration's mse).
 int integer_scheme_levels(IntegerScheme scheme, int64_t k);
 // Rewrites each dense layer whose input has a range in `ranges` (integer_quantization.cpp).
-std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges);
+// Layers matching one of `float_layers` stay float32 (mixed precision, HHB's --hybrid-layer-name):
+// a pattern matches a dense layer when it is a substring of its output's, weight's or bias's name
+// (e.g. "encoder.layer.5." or "qa_outputs").
+std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
+                                                std::vector<std::string> float_layers = {});
+// True if `pattern` selects the dense layer `node` in the sense above.
+bool dense_layer_matches(const ir::Node& node, const std::string& pattern);
 
 }  // namespace ratel::passes

@@ -30,8 +30,11 @@ Result<std::vector<std::vector<Tensor>>> load_calibration_samples(const std::str
       n = 1;
     } else if (!t.shape().empty() && Shape(t.shape().begin() + 1, t.shape().end()) == in->shape) {
       n = t.dim(0);
+    } else if (!in->shape.empty() && in->shape[0] == 1 && !t.shape().empty() &&
+               Shape(t.shape().begin() + 1, t.shape().end()) == Shape(in->shape.begin() + 1, in->shape.end())) {
+      n = t.dim(0);  // batch-1 input, samples stacked along the batch axis ([N, 384] for [1, 384])
     } else {
-      return invalid_argument("{}: shape {} is neither input '{}''s shape {} nor [N, {}", path, shape_str(t.shape()),
+      return invalid_argument("{}: shape {} is neither input '{}''s shape {} nor N of them stacked ([N, {})", path, shape_str(t.shape()),
                               in->name, shape_str(in->shape), shape_str(in->shape).substr(1));
     }
     if (n == 0) return invalid_argument("{}: holds no samples", path);

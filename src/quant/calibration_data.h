@@ -1,6 +1,7 @@
 // Calibration samples for a model's own inputs (`ratel run --calibrate-dataset DIR`): DIR holds
 // <input name>.npy for every model input, each [N, ...input shape] (N samples, the same N for
-// all) or exactly the input's shape (one sample). Values convert to the input's type when that
+// all), [N, ...] replacing a leading batch dimension of 1 (the [N, 384] files `ratel qa
+// --save-features` writes for [1, 384] inputs), or exactly the input's shape (one sample). Values convert to the input's type when that
 // loses nothing (int64 ids for an int32 model).
 #pragma once
 

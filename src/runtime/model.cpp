@@ -1,5 +1,6 @@
 #include "runtime/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -152,8 +153,14 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
         return invalid_argument("quantization scheme '{}' quantizes activations and needs calibration data "
                                 "(--calibrate-dataset)", options.quantization_scheme);
       }
+      for (const std::string& pattern : options.float_layers) {
+        const bool found = std::any_of(graph->nodes().begin(), graph->nodes().end(), [&](const auto& n) {
+          return n->domain == "ratel" && n->op_type == "Dense" && passes::dense_layer_matches(*n, pattern);
+        });
+        if (!found) return invalid_argument("--hybrid-layer-name '{}' matches no dense layer", pattern);
+      }
       quantize.push_back(passes::make_integer_quantization(*integer, options.channel_quantization,
-                                                           options.activation_ranges));
+                                                           options.activation_ranges, options.float_layers));
     } else {
       RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
       quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));

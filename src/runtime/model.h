@@ -38,6 +38,8 @@ struct LoadOptions {
   std::string quantization_scheme;
   bool channel_quantization = true;  // int8 weights: one scale per output column
   passes::ActivationRanges activation_ranges;
+  // Integer schemes: dense layers to keep float32 (patterns, see passes::dense_layer_matches).
+  std::vector<std::string> float_layers;
 };
 
 enum class ExecutorKind { kFast, kReference };

@@ -221,5 +221,78 @@ TEST_F(CliTest, FifosAreRefusedNotWaitedOn) {
   EXPECT_HAS(error_line(r), "x.npy' is not a regular file");
 }
 
+
+// y = x · W + b with x [1, 5, 8]: one ratel.Dense after fusion, what the integer schemes rewrite.
+onnx::ModelProto dense_model() {
+  auto m = empty_model("dense");
+  auto* g = m.mutable_graph();
+  set_type(g->add_input(), "x", onnx::TensorProto::FLOAT, {1, 5, 8});
+  set_type(g->add_output(), "y", onnx::TensorProto::FLOAT, {1, 5, 3});
+  std::vector<float> w(24);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 7) - 3) * 0.125f;
+  add_f32_initializer(g, "W", {8, 3}, w);
+  add_f32_initializer(g, "b", {3}, {0.5f, -0.25f, 0.0f});
+  add_node(g, "MatMul", "matmul", {"x", "W"}, {"xw"});
+  add_node(g, "Add", "bias", {"xw", "b"}, {"y"});
+  return m;
+}
+
+TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
+  const std::string model = write("dense.onnx", bytes_of(dense_model()));
+  std::vector<float> xs(3 * 40);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 11) * 0.3f - 1.0f;
+  const std::string input = npy<float>("x.npy", std::vector<float>(xs.begin(), xs.begin() + 40), {1, 5, 8});
+  ::mkdir(file("calib").c_str(), 0755);
+  npy<float>("calib/x.npy", xs, {3, 1, 5, 8});  // three samples
+  const std::string run = "run " + model + " --input x=" + input + " ";
+
+  CliRun r = ratel(run + "--quantization-scheme int7_asym");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "unknown quantization scheme 'int7_asym' (float32, float16, bfloat16, float16_w_int8, "
+                            "int8_asym, int8_asym_w_sym, int8_sym, uint8_asym, int16_sym)");
+  r = ratel(run + "--quantization-scheme int8_asym");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "int8_asym quantizes activations: give calibration data with --calibrate-dataset");
+  r = ratel(run + "--quantization-scheme float16 --calibrate-dataset " + file("calib"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "'float16' needs no calibration");
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("missing"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), file("missing") + ": not a folder");
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") + " --calibrate-mode entropy");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "unknown calibration mode 'entropy' (maxmin, percentile, kl_divergence or mse)");
+
+  // Calibrated, each mode runs and the output stays near float32's (8 products of |x| <= 2.3,
+  // |w| <= 0.375: int8 rounding moves y by far less than 0.1).
+  r = ratel(run + "--output-dir " + file("f32"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto exact = io::read_npy(file("f32") + "/y.npy");
+  ASSERT_TRUE(exact.ok()) << exact.status().message();
+  for (const char* mode : {"maxmin", "percentile", "kl_divergence", "mse"}) {
+    SCOPED_TRACE(mode);
+    r = ratel(run + "--quantization-scheme int8_asym --channel-quantization --calibrate-dataset " + file("calib") +
+              " --calibrate-mode " + mode + " --output-dir " + file(mode));
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto y = io::read_npy(file(mode) + "/y.npy");
+    ASSERT_TRUE(y.ok()) << y.status().message();
+    const std::vector<float> a = y->to_vector<float>(), b = exact->to_vector<float>();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 0.1) << i;
+  }
+
+  // Wrong shapes, mismatched sample counts, NaN in the data: one line naming the file or value.
+  npy<float>("calib/x.npy", std::vector<float>(16, 1.0f), {2, 8});
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), file("calib/x.npy") + ": shape [2, 8] is neither input 'x''s shape [1, 5, 8]");
+  std::vector<float> poisoned(xs);
+  poisoned[45] = std::nanf("");
+  npy<float>("calib/x.npy", poisoned, {3, 5, 8});
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "calibration sample 1: activation 'x' holds nan at element 5");
+}
+
 }  // namespace
 }  // namespace ratel

@@ -225,5 +225,25 @@ TEST(IntegerQuantizationTest, LayersWithoutACalibratedRangeStayFloat) {
   EXPECT_EQ(m->graph().nodes()[0]->op_type, "Dense");
 }
 
+TEST(IntegerQuantizationTest, HybridLayerNamesKeepLayersFloatAndMustMatchOne) {
+  const Tensor w = random_tensor({kK, kN}, 5, -0.5f, 0.5f);
+  const Tensor x = random_tensor({1, kRows, kK}, 6, -1.5f, 2.5f);
+  auto ranges = calibrate(w, {{x, random_tensor({1, kRows, kN}, 7, -1, 1)}});
+  ASSERT_TRUE(ranges.ok());
+  const std::string layer = load(w, "float32", false)->graph().nodes()[0]->outputs[0]->name;
+  runtime::LoadOptions o;
+  o.quantization_scheme = "int8_asym";
+  o.activation_ranges = *ranges;
+  o.float_layers = {layer.substr(1)};  // any part of the name selects the layer
+  auto m = runtime::Model::from_graph(dense_graph(w), o);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ((*m)->graph().nodes()[0]->op_type, "Dense");
+  o.float_layers = {"no_such_layer"};
+  m = runtime::Model::from_graph(dense_graph(w), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("--hybrid-layer-name 'no_such_layer' matches no dense layer"), std::string::npos)
+      << m.status().message();
+}
+
 }  // namespace
 }  // namespace ratel

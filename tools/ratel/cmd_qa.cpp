@@ -23,6 +23,7 @@
 #include "nlp/qa.h"
 #include "nlp/squad_eval.h"
 #include "progress.h"
+#include "qa/auto_hybrid.h"
 #include "qa/qa_calibration.h"
 #include "qa/qa_model.h"
 
@@ -49,6 +50,10 @@ struct QaOptions {
   bool reference = false;
   bool no_trim = false;
   QuantOptions quant;
+  bool auto_hybrid = false;         // --auto-hybrid-quantization
+  std::string loss_algorithm = "f1";
+  double loss_threshold = 0.5;      // F1 points
+  size_t hybrid_eval_questions = 300;
   int threads = 1;
   nlp::FeatureOptions features;
   nlp::AnswerOptions answers;
@@ -203,32 +208,13 @@ int run_squad(const QaOptions& o, qa::QaModel* model, const nlp::BertTokenizer& 
   if (!set.ok()) return report(set.status());
   // Keep the selected questions only (with their features), in file order.
   if (!wanted->empty()) {
-    std::vector<nlp::SquadExample> examples;
-    std::vector<int32_t> new_index(set->examples.size(), -1);
-    for (size_t i = 0; i < set->examples.size(); ++i) {
-      if (wanted->count(set->examples[i].qas_id)) {
-        new_index[i] = static_cast<int32_t>(examples.size());
-        examples.push_back(set->examples[i]);
+    const size_t kept = nlp::keep_questions(&*set, [&](size_t, const std::string& id) { return wanted->count(id) > 0; });
+    if (kept != wanted->size()) {
+      std::set<std::string> missing = *wanted;
+      for (const auto& e : set->examples) missing.erase(e.qas_id);
+      if (!missing.empty()) {
+        return report(not_found("--questions: '{}' is not a question id in {}", *missing.begin(), o.squad));
       }
-    }
-    if (examples.size() != wanted->size()) {
-      for (const auto& id : *wanted) {
-        bool found = false;
-        for (const auto& e : examples) found = found || e.qas_id == id;
-        if (!found) return report(not_found("--questions: '{}' is not a question id in {}", id, o.squad));
-      }
-    }
-    std::vector<nlp::InputFeature> features;
-    for (auto& f : set->features) {
-      if (new_index[static_cast<size_t>(f.example_index)] < 0) continue;
-      f.example_index = new_index[static_cast<size_t>(f.example_index)];
-      features.push_back(std::move(f));
-    }
-    set->examples = std::move(examples);
-    set->features = std::move(features);
-    // Score only the selected questions.
-    for (auto& p : set->dataset.paragraphs) {
-      std::erase_if(p.questions, [&](const nlp::SquadQuestion& q) { return !wanted->count(q.id); });
     }
   }
   const double prepare_ms = ms_since(t0);
@@ -319,6 +305,38 @@ Result<passes::ActivationRanges> calibrate(const QaOptions& o, const qa::QaModel
   return ranges;
 }
 
+// --auto-hybrid-quantization: the dense layers to keep float32, chosen on the calibration file's
+// questions after the calibration ones.
+Result<std::vector<std::string>> auto_hybrid(const QaOptions& o, const qa::QaModelOptions& quantized,
+                                             const nlp::BertTokenizer& tokenizer) {
+  if (o.loss_algorithm != "f1") {
+    return unsupported("--quantization-loss-algorithm {}: Ratel's auto-hybrid mode measures the answers (f1); "
+                       "HHB's per-tensor losses are not implemented", o.loss_algorithm);
+  }
+  const std::string& data = o.quant.calibrate_dataset;
+  if (data.size() < 5 || data.compare(data.size() - 5, 5, ".json") != 0) {
+    return invalid_argument("--auto-hybrid-quantization scores answers: --calibrate-dataset must be a SQuAD .json "
+                            "file (its questions after the first --calibrate-questions are scored)");
+  }
+  const auto t0 = Clock::now();
+  RATEL_ASSIGN_OR_RETURN(nlp::SquadEvalSet eval, nlp::load_squad_eval_set(data, tokenizer, o.features));
+  const size_t first = o.quant.calibrate_questions, last = first + o.hybrid_eval_questions;
+  const size_t n = nlp::keep_questions(&eval, [&](size_t i, const std::string&) { return i >= first && i < last; });
+  if (n == 0) {
+    return invalid_argument("{}: no questions after the first {} to score the hybrid choice on", data, first);
+  }
+  qa::AutoHybridOptions ho;
+  ho.max_f1_drop = o.loss_threshold;
+  ho.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  RATEL_ASSIGN_OR_RETURN(qa::AutoHybridResult r, qa::choose_float_layers(o.model, quantized, eval, tokenizer, o.answers, ho));
+  std::fprintf(stderr, "auto-hybrid: %zu dense layer(s) kept float32 after %d evaluations in %.0f s (F1 on %zu questions "
+               "of %s: float32 %.2f, all quantized %.2f, chosen %.2f)%s\n", r.float_layers.size(), r.evaluations,
+               ms_since(t0) / 1000.0, n, data.c_str(), r.f1_float, r.f1_quantized, r.f1_chosen,
+               r.float_layers.empty() ? "" : ":");
+  for (const std::string& l : r.float_layers) std::fprintf(stderr, "  --hybrid-layer-name %s\n", l.c_str());
+  return r.float_layers;
+}
+
 int run_qa(const QaOptions& o) {
   if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   if (Status s = check_quant_options(o.quant); !s.ok()) return report(s);
@@ -354,6 +372,13 @@ int run_qa(const QaOptions& o) {
       auto ranges = calibrate(o, mo, *tokenizer);
       if (!ranges.ok()) return report(ranges.status());
       mo.load.activation_ranges = std::move(ranges).value();
+      if (o.auto_hybrid) {
+        auto layers = auto_hybrid(o, mo, *tokenizer);
+        if (!layers.ok()) return report(layers.status());
+        mo.load.float_layers.insert(mo.load.float_layers.end(), layers->begin(), layers->end());
+      }
+    } else if (o.auto_hybrid) {
+      return report(invalid_argument("--auto-hybrid-quantization needs an integer --quantization-scheme"));
     }
     auto loaded = qa::QaModel::load(o.model, mo);
     if (!loaded.ok()) return report(loaded.status());
@@ -402,6 +427,20 @@ void add_qa_command(CLI::App& app) {
   cmd->add_flag("--cased", o->cased, "Keep case and accents (for cased vocabularies)");
   cmd->add_flag("--reference", o->reference, "Run the model with the portable reference kernels (slow)");
   add_quant_options(cmd, &o->quant, /*squad_calibration=*/true);
+  cmd->add_flag("--auto-hybrid-quantization", o->auto_hybrid,
+                "Integer schemes: keep the fewest dense layers float32 so that F1 drops by at most "
+                "--quantization-loss-threshold against float32, measured on --hybrid-eval-questions questions of "
+                "the --calibrate-dataset SQuAD file (those after the calibration questions; one evaluation per "
+                "layer, then one per layer kept). Prints the layers it keeps");
+  cmd->add_option("--quantization-loss-algorithm", o->loss_algorithm,
+                  "What --auto-hybrid-quantization measures: f1 (the answers' F1)")
+      ->capture_default_str();
+  cmd->add_option("--quantization-loss-threshold", o->loss_threshold,
+                  "--auto-hybrid-quantization: the F1 drop allowed, in F1 points")
+      ->capture_default_str();
+  cmd->add_option("--hybrid-eval-questions", o->hybrid_eval_questions,
+                  "--auto-hybrid-quantization: questions scored per evaluation")
+      ->capture_default_str();
   cmd->add_flag("--no-trim", o->no_trim,
                 "Compute every position of each window, padding included. By default only the real tokens "
                 "are computed (bit-identical logits there, ~3x less work on typical SQuAD windows); "

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -24,6 +25,7 @@ struct QuantOptions {
   std::string calibrate_mode = "maxmin";
   double calibrate_percentile = 99.99;
   size_t calibrate_questions = 100;
+  std::vector<std::string> hybrid_layers;
 };
 
 inline constexpr const char* kSchemeHelp =
@@ -44,7 +46,8 @@ inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibra
                         "questions; use the tune split, never the questions you report on) or a folder of "
                         "input_ids/input_mask/segment_ids .npy files (ratel qa --save-features)"
                       : "Calibration data for the integer schemes: a folder holding <input name>.npy for every model "
-                        "input, each [N, ...] (N samples of the input's shape) or exactly the input's shape");
+                        "input, each [N, ...] (N samples of the input's shape; for a batch-1 input N replaces the 1, "
+                        "as in the files ratel qa --save-features writes) or exactly the input's shape");
   cmd->add_option("--calibrate-mode", o->calibrate_mode,
                   "How a range is chosen from the calibration activations: maxmin (extremes), percentile "
                   "(--calibrate-percentile), kl_divergence (TensorRT's entropy threshold), mse (least expected "
@@ -52,6 +55,11 @@ inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibra
       ->capture_default_str();
   cmd->add_option("--calibrate-percentile", o->calibrate_percentile, "percentile mode: the central percentile kept")
       ->capture_default_str();
+  cmd->add_option("--hybrid-layer-name", o->hybrid_layers,
+                  "Integer schemes: keep these dense layers float32 (mixed precision). A name matches a layer when it "
+                  "is part of the layer's output, weight or bias name, e.g. encoder.layer.5. or qa_outputs "
+                  "(ratel inspect --optimized --nodes lists them); repeatable")
+      ->delimiter(',');
   if (squad_calibration) {
     cmd->add_option("--calibrate-questions", o->calibrate_questions,
                     "SQuAD calibration: how many questions (0: all)")
@@ -86,6 +94,9 @@ inline Status check_quant_options(const QuantOptions& o) {
   if (!is_integer_scheme(o) && !o.calibrate_dataset.empty()) {
     return invalid_argument("--calibrate-dataset is for the integer schemes; '{}' needs no calibration", o.scheme);
   }
+  if (!is_integer_scheme(o) && !o.hybrid_layers.empty()) {
+    return invalid_argument("--hybrid-layer-name is for the integer schemes ('{}' is not one)", o.scheme);
+  }
   if (is_integer_scheme(o) && o.calibrate_dataset.empty()) {
     return invalid_argument("--quantization-scheme {} quantizes activations: give calibration data with "
                             "--calibrate-dataset", o.scheme);
@@ -96,6 +107,7 @@ inline Status check_quant_options(const QuantOptions& o) {
 inline void apply_quant_options(const QuantOptions& o, runtime::LoadOptions* load) {
   load->quantization_scheme = o.scheme;
   load->channel_quantization = o.channel_quantization;
+  load->float_layers = o.hybrid_layers;
 }
 
 }  // namespace ratel::cli
