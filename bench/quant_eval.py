@@ -192,6 +192,7 @@ def main() -> int:
         # Sizes do not depend on the ranges: `ratel run` calibrates on the seed's window.
         run_q = ["--quantization-scheme", scheme] + (["--channel-quantization"] if channel else [])
         run_q += ["--calibrate-dataset", str(seed_feat)] if scheme in INTEGER else []
+        run_q += [a for k in kept for a in ("--hybrid-layer-name", k)]
         _, stats = run_ratel([str(ratel), "run", args.model, "--stats"] + run_q +
                              [f"--input={n}={seed_feat / (n + '.npy')}" for n in ("input_ids", "input_mask", "segment_ids")])
         m = re.search(r"weights ([\d.]+) MiB", stats)
