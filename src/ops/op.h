@@ -105,6 +105,7 @@ void register_generator_ops(OpRegistry& r);
 void register_cast_ops(OpRegistry& r);
 void register_pool_ops(OpRegistry& r);
 void register_fused_ops(OpRegistry& r);  // domain "ratel": produced by fusion passes
-void register_quantized_ops(OpRegistry& r);  // ratel.QDense: produced by the quantizer (src/quant)
+void register_quantized_ops(OpRegistry& r);
+void register_embedding_ops(OpRegistry& r);   // ratel.QGather: quantized embedding tables  // ratel.QDense: produced by the quantizer (src/quant)
 
 }  // namespace ratel::ops

@@ -58,6 +58,7 @@ const OpRegistry& OpRegistry::instance() {
     register_pool_ops(r);
     register_fused_ops(r);
     register_quantized_ops(r);
+    register_embedding_ops(r);
     std::sort(r.specs_.begin(), r.specs_.end(), [](const OpSpec& a, const OpSpec& b) {
       return a.domain != b.domain ? a.domain < b.domain : a.name < b.name;
     });

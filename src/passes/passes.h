@@ -29,6 +29,11 @@ Result<WeightScheme> parse_weight_scheme(const std::string& name);
 // per_channel: one int8 scale per output column (HHB's --channel-quantization), else per tensor.
 std::unique_ptr<Pass> make_weight_quantization(WeightScheme scheme, bool per_channel);
 
+// Large embedding tables (Gather from a constant [V >= 1024, D] f32 table) in fewer bits
+// (embedding_quantization.cpp); every quantization scheme applies one of these.
+enum class EmbeddingStorage { kInt8, kFloat16, kBFloat16 };
+std::unique_ptr<Pass> make_embedding_quantization(EmbeddingStorage storage);
+
 // The integer schemes quantize activations too, with ranges measured by calibration
 // (quant/calibration.h): the [min, max] of each dense layer's input, by value name.
 struct ValueRange {

@@ -31,8 +31,9 @@ void find_index_inputs(const ir::Graph& g, std::vector<int64_t>* limits, std::ve
       frontier.pop_back();
       for (const ir::Node* n : consumers[static_cast<size_t>(cur->id)]) {
         const std::string& op = n->op_type;
-        if (!n->domain.empty()) continue;
-        if (op == "Gather" && n->inputs.size() > 1 && n->inputs[1] == cur && n->inputs[0]->is_constant()) {
+        const bool qgather = n->domain == "ratel" && op == "QGather";  // a quantized table, axis 0
+        if (!n->domain.empty() && !qgather) continue;
+        if ((op == "Gather" || qgather) && n->inputs.size() > 1 && n->inputs[1] == cur && n->inputs[0]->is_constant()) {
           auto axis = n->attrs.get_int("axis", 0);
           const auto& table = n->inputs[0]->shape;
           if (!axis.ok() || table.empty()) continue;
@@ -164,6 +165,18 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
     } else {
       RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
       quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));
+    }
+    // Embedding tables: fp16 by default (bf16 with bfloat16), which costs nothing measurable in
+    // answers; int8 (blocks of 32) only when asked, as it does cost some (docs/QUANTIZATION.md).
+    const std::string& emb = options.embedding_quantization;
+    if (emb == "int8") {
+      quantize.push_back(passes::make_embedding_quantization(passes::EmbeddingStorage::kInt8));
+    } else if (emb == "float16" || (emb == "auto" && options.quantization_scheme != "bfloat16")) {
+      quantize.push_back(passes::make_embedding_quantization(passes::EmbeddingStorage::kFloat16));
+    } else if (emb == "auto" || emb == "bfloat16") {
+      quantize.push_back(passes::make_embedding_quantization(passes::EmbeddingStorage::kBFloat16));
+    } else if (emb != "float32") {
+      return invalid_argument("unknown embedding quantization '{}' (auto, int8, float16, bfloat16 or float32)", emb);
     }
     quantize.push_back(passes::make_dead_code_elimination());
     RATEL_RETURN_IF_ERROR(passes::run_passes(*graph, quantize, &model->pass_report_));

@@ -1,19 +1,24 @@
 // `--quantization-scheme`, `--channel-quantization` and the calibration options for the
-// subcommands that load a model (run, qa). Weight-only schemes (passes/weight_quantization.cpp)
-// apply at load; integer schemes (passes/integer_quantization.cpp) first calibrate the float32
-// model on --calibrate-dataset (quant/calibration.h), then load with the measured ranges.
+// subcommands that load a model (run, qa) and the deploy flow (compile, HHB's -Q/-C/-D).
+// Weight-only schemes (passes/weight_quantization.cpp) apply at load; integer schemes
+// (passes/integer_quantization.cpp) first calibrate the float32 model on --calibrate-dataset
+// (quant/calibration.h), then load with the measured ranges.
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "cpu/thread_pool.h"
+#include "deploy/deploy.h"
 #include "passes/passes.h"
 #include "progress.h"
 #include "quant/calibration.h"
+#include "quant/calibration_data.h"
 #include "runtime/model.h"
 
 namespace ratel::cli {
@@ -26,15 +31,17 @@ struct QuantOptions {
   double calibrate_percentile = 99.99;
   size_t calibrate_questions = 100;
   std::vector<std::string> hybrid_layers;
+  std::string embedding = "auto";
 };
 
 inline constexpr const char* kSchemeHelp =
     "float32 (as given); weight-only: float16 (fp16 weights), bfloat16 (bf16 weights and activations into "
     "each dense layer), float16_w_int8 (symmetric int8 weights, fp32 activations); integer, calibrated on "
     "--calibrate-dataset: int8_asym (u8 activations with zero point, s8 weights with zero points), "
-    "int8_asym_w_sym (s8 symmetric weights), int8_sym, uint8_asym, int16_sym (11-12 bits each side so the "
-    "int32 sum never wraps). Only the dense layers change: layer norm, softmax, GELU, attention and the "
-    "residual adds stay float32, and each quantized layer gives float32 out";
+    "int8_asym_w_sym (s8 symmetric weights), int8_sym, uint8_asym, int16_sym (as many bits each side as keep the "
+    "int32 sum from wrapping, chosen per layer). Only the dense layers (and the embedding tables, see "
+    "--embedding-quantization) change: layer norm, softmax, GELU, attention and the residual adds stay float32, and "
+    "each quantized layer gives float32 out";
 
 inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibration) {
   cmd->add_option("--quantization-scheme", o->scheme, kSchemeHelp)->capture_default_str();
@@ -54,6 +61,11 @@ inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibra
                   "squared error)")
       ->capture_default_str();
   cmd->add_option("--calibrate-percentile", o->calibrate_percentile, "percentile mode: the central percentile kept")
+      ->capture_default_str();
+  cmd->add_option("--embedding-quantization", o->embedding,
+                  "With a quantization scheme, how large embedding tables (the word embedding) are stored: auto "
+                  "(float16; bfloat16 with the bfloat16 scheme), int8 (symmetric, a scale per 32 elements: smallest, "
+                  "costs some F1), float16, bfloat16 or float32")
       ->capture_default_str();
   cmd->add_option("--hybrid-layer-name", o->hybrid_layers,
                   "Integer schemes: keep these dense layers float32 (mixed precision). A name matches a layer when it "
@@ -90,6 +102,25 @@ inline Result<quant::CalibrateOptions> calibrate_options(const QuantOptions& o, 
   return c;
 }
 
+// Integer schemes: the dense layers' input ranges, measured by running the float32 model that
+// `load_fp32` returns (loaded without a scheme, as the quantized model will be) on `threads`
+// threads over the samples of --calibrate-dataset (a folder of <input name>.npy files). Shared
+// by `ratel run` and the deploy flow (`ratel compile`, `ratel -Q/-C/-D`), so that both measure
+// the same ranges from the same samples: results do not depend on the thread count.
+inline Result<passes::ActivationRanges> calibrate_model(
+    const QuantOptions& o, const std::function<Result<std::shared_ptr<runtime::Model>>()>& load_fp32, int threads) {
+  RATEL_ASSIGN_OR_RETURN(quant::CalibrateOptions c, calibrate_options(o, o.scheme));
+  RATEL_ASSIGN_OR_RETURN(std::shared_ptr<runtime::Model> fp32, load_fp32());
+  RATEL_ASSIGN_OR_RETURN(auto samples, quant::load_calibration_samples(o.calibrate_dataset, *fp32));
+  runtime::SessionOptions so;
+  so.threads = threads;
+  RATEL_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session, runtime::Session::create(fp32, so));
+  return quant::calibrate(*session, samples.size(), [&](size_t i) -> Status {
+    for (size_t j = 0; j < samples[i].size(); ++j) RATEL_RETURN_IF_ERROR(session->set_input(j, samples[i][j]));
+    return session->run();
+  }, c);
+}
+
 inline Status check_quant_options(const QuantOptions& o) {
   if (!is_integer_scheme(o) && !o.calibrate_dataset.empty()) {
     return invalid_argument("--calibrate-dataset is for the integer schemes; '{}' needs no calibration", o.scheme);
@@ -108,6 +139,23 @@ inline void apply_quant_options(const QuantOptions& o, runtime::LoadOptions* loa
   load->quantization_scheme = o.scheme;
   load->channel_quantization = o.channel_quantization;
   load->float_layers = o.hybrid_layers;
+  load->embedding_quantization = o.embedding;
+}
+
+// The deploy flow (`ratel compile`, `ratel -Q/-C/-D`): the same options on `d`; for the integer
+// schemes, deploy() calibrates its float32 import with calibrate_model (all hardware threads:
+// the ranges do not depend on the count) before it quantizes, as `ratel run` does.
+inline void apply_quant_options(const QuantOptions& o, deploy::DeployOptions* d) {
+  d->scheme = o.scheme.empty() ? "float32" : o.scheme;
+  d->channel_quantization = o.channel_quantization;
+  d->float_layers = o.hybrid_layers;
+  d->calibrate = nullptr;
+  if (is_integer_scheme(o)) {
+    d->calibrate = [o](const std::shared_ptr<runtime::Model>& fp32) {
+      return calibrate_model(o, [&] { return Result<std::shared_ptr<runtime::Model>>(fp32); },
+                             cpu::ThreadPool::hardware_threads());
+    };
+  }
 }
 
 }  // namespace ratel::cli
