@@ -17,7 +17,12 @@
  * weights packed once for this CPU's GEMM kernel, the thread pool, the arena, the inputs and
  * the kernels' scratch memory. Every entry point returns a ratel_status; on failure
  * ratel_ctx_last_error() has a one-line message. The fast entry points (dense, attention,
- * layernorm, gelu, softmax) never allocate; ratel_node (reference kernels) may.
+ * layernorm, gelu, softmax, and ratel_fast_node after its first run) never allocate; ratel_node
+ * (reference kernels) may.
+ *
+ * Quantized models (`--quantization-scheme float16`, `int8_asym`, ...): their dense layers are
+ * ratel.QDense nodes, which model.c runs with ratel_fast_node: the runtime's own fast kernel
+ * for the node (int8/int16 or half-precision GEMM), prepared once by ratel_prepare_fast_node.
  *
  * This ABI does not need ONNX or protobuf: it is what the deployed runtime links
  * (libratel_deploy.a), on the host or, later, on a board.
@@ -37,8 +42,9 @@
 extern "C" {
 #endif
 
-/* Bumped when an entry point's meaning changes; model.c records the version it was written for. */
-#define RATEL_KERNELS_ABI_VERSION 1
+/* Bumped when an entry point is added or its meaning changes; model.c records the version it was
+ * written for. 2: ratel_prepare_fast_node / ratel_fast_node (quantized dense layers). */
+#define RATEL_KERNELS_ABI_VERSION 2
 
 typedef struct ratel_ctx ratel_ctx;
 
@@ -52,7 +58,7 @@ typedef struct ratel_model_desc {
   size_t arena_bytes;             /* activations of one run, planned */
   size_t num_outputs;
   const size_t* output_offsets;   /* arena byte offset of each graph output */
-  ratel_model_fn prepare;         /* once per context: pack weights, size scratch memory */
+  ratel_model_fn prepare;         /* once per context: pack weights, prepare kernels, size scratch memory */
   ratel_model_fn run;             /* the graph */
 } ratel_model_desc;
 
@@ -134,8 +140,16 @@ ratel_status ratel_softmax_f32(ratel_ctx* c, size_t rows, size_t row, const floa
 
 /* Any node of the bundle with its portable reference kernel (the op registry's): inputs and
  * outputs in node order, NULL for omitted ones, laid out with the dtypes and shapes the bundle
- * records. The fallback for ops without an entry point above. */
+ * records. The fallback for ops without a fast kernel. */
 ratel_status ratel_node(ratel_ctx* c, uint32_t node, const void* const* inputs, void* const* outputs);
+
+/* A node with the fast kernel Ratel's runtime (`ratel run`) gives it, for the fast kernels that
+ * have no entry point above (ratel.QDense: the quantized dense layers). ratel_prepare_fast_node,
+ * in prepare(), builds the kernel for this CPU (weights packed, with their scales and zero
+ * points) and sizes its scratch memory for the context's threads; ratel_fast_node runs it, with
+ * arguments as for ratel_node. A node with no fast kernel on this CPU runs its reference kernel. */
+ratel_status ratel_prepare_fast_node(ratel_ctx* c, uint32_t node);
+ratel_status ratel_fast_node(ratel_ctx* c, uint32_t node, const void* const* inputs, void* const* outputs);
 
 #ifdef __cplusplus
 }

@@ -36,7 +36,10 @@ class Writer {
     return fmt::format("({}float*){}", is_const ? "const " : "", p);
   }
   Status emit_fast(const ir::Node& n, bool* handled);
-  Status emit_reference(const ir::Node& n, const std::string& why);
+  // The node's input and output pointers as C initializer lists ("NULL" for omitted ones).
+  Result<std::pair<std::string, std::string>> pointer_lists(const ir::Node& n) const;
+  // `entry(c, node, in, out)`: ratel_node or ratel_fast_node.
+  Status emit_node_call(const ir::Node& n, const char* entry, const std::string& comment);
   void call(const std::string& code) { run_ += "  RATEL_TRY(" + code + ");\n"; }
 
   const bundle::LoadedModel& loaded_;
@@ -87,7 +90,7 @@ Result<std::string> Writer::ptr(const ir::Value* v) const {
   return internal_error("value '{}' has no place in the execution plan", v->name);
 }
 
-Status Writer::emit_reference(const ir::Node& n, const std::string& why) {
+Result<std::pair<std::string, std::string>> Writer::pointer_lists(const ir::Node& n) const {
   std::string ins, outs;
   for (const ir::Value* v : n.inputs) {
     std::string p = "NULL";
@@ -106,9 +109,14 @@ Status Writer::emit_reference(const ir::Node& n, const std::string& why) {
     outs += p;
   }
   if (ins.empty()) ins = "NULL";
-  run_ += fmt::format("  {{ /* reference kernel{} */\n    const void* in[] = {{{}}};\n    void* out[] = {{{}}};\n"
-                      "    RATEL_TRY(ratel_node(c, {}, in, out));\n  }}\n",
-                      why, ins, outs, node_index_.at(&n));
+  return std::pair{ins, outs};
+}
+
+Status Writer::emit_node_call(const ir::Node& n, const char* entry, const std::string& comment) {
+  RATEL_ASSIGN_OR_RETURN(auto lists, pointer_lists(n));
+  run_ += fmt::format("  {{ /* {} */\n    const void* in[] = {{{}}};\n    void* out[] = {{{}}};\n"
+                      "    RATEL_TRY({}(c, {}, in, out));\n  }}\n",
+                      comment, lists.first, lists.second, entry, node_index_.at(&n));
   return Status::Ok();
 }
 
@@ -230,18 +238,19 @@ Status Writer::step(const ExecutionPlan::Step& s, GeneratedModel* out) {
   }
   if (dynamic_cast<const runtime::ReferenceKernel*>(s.kernel.get())) {
     ++out->reference_calls;
-    return emit_reference(n, "");
+    return emit_node_call(n, "ratel_node", "reference kernel");
   }
   bool handled = false;
   RATEL_RETURN_IF_ERROR(emit_fast(n, &handled).with_context(n.describe()));
-  if (handled) {
-    ++out->fast_calls;
-    return Status::Ok();
-  }
-  // A fast kernel the runtime has but this generator does not know yet.
-  out->missing_entry_points.push_back(fmt::format("{} ({})", n.describe(), s.kernel->implementation()));
-  ++out->reference_calls;
-  return emit_reference(n, fmt::format(": no C entry point for the runtime's '{}' yet", s.kernel->implementation()));
+  ++out->fast_calls;
+  if (handled) return Status::Ok();
+  // A fast kernel with no entry point of its own (ratel.QDense): the runtime's kernel object for
+  // the node, built by the same factory as the execution plan's, prepared once per context.
+  prepare_ += fmt::format("  RATEL_TRY(ratel_prepare_fast_node(c, {})); /* {} */\n", node_index_.at(&n),
+                          comment_safe(n.describe()));
+  return emit_node_call(n, "ratel_fast_node",
+                        fmt::format("the runtime's fast kernel ({} on the host that generated this)",
+                                    comment_safe(s.kernel->implementation())));
 }
 
 Result<std::string> Writer::output_offsets() const {
@@ -300,7 +309,8 @@ Result<GeneratedModel> generate_model_c(const bundle::LoadedModel& loaded, const
       plan->stats().unplanned_bytes, out.fast_calls, out.reference_calls);
   src += w.statics();
   if (!w.statics().empty()) src += "\n";
-  src += "/* Once per context: pack the dense weights for this CPU, size the attention scratch memory. */\n";
+  src += "/* Once per context: pack the dense weights for this CPU, prepare the other fast kernels, size the\n"
+         " * scratch memory. */\n";
   src += "static ratel_status prepare(ratel_ctx* c) {\n" + w.prepare_body() + "  (void)c;\n  return RATEL_OK;\n}\n\n";
   src += "static ratel_status run(ratel_ctx* c) {\n  char* a = ratel_arena(c);\n  (void)a;\n" + w.run_body() +
          "  return RATEL_OK;\n}\n\n";

@@ -5,8 +5,10 @@
 // Which entry point a node gets follows the execution plan: a node the plan runs with a fast
 // kernel calls the matching fast entry point (ratel_dense_f32, ratel_attention_f32,
 // ratel_layernorm_f32, ratel_gelu_f32, ratel_softmax_f32) with the same parameters as the
-// runtime's adapter, so ratel_runtime and `ratel run` compute the same bits; anything else
-// calls ratel_node (the reference kernel). View steps (Reshape and friends) cost nothing.
+// runtime's adapter, or, for fast kernels without an entry point of their own (ratel.QDense of
+// the quantization schemes), ratel_fast_node: the runtime's kernel object itself. So
+// ratel_runtime and `ratel run` compute the same bits. Anything else calls ratel_node (the
+// reference kernel). View steps (Reshape and friends) cost nothing.
 #pragma once
 
 #include <string>
@@ -19,11 +21,8 @@ namespace ratel::deploy {
 
 struct GeneratedModel {
   std::string source;          // model.c
-  int fast_calls = 0;          // steps calling a fast entry point
+  int fast_calls = 0;          // steps calling a fast entry point (ratel_fast_node included)
   int reference_calls = 0;     // steps calling ratel_node
-  // Fast kernels of the plan that have no C entry point yet (they run as reference kernels in
-  // model.c, so ratel_runtime may differ from `ratel run` in the last bits there).
-  std::vector<std::string> missing_entry_points;
   size_t arena_bytes = 0;
 };
 

@@ -138,10 +138,6 @@ Status write_runtime_sources(const DeployOptions& o, const bundle::LoadedModel& 
   RATEL_ASSIGN_OR_RETURN(GeneratedModel model, generate_model_c(loaded, source, o.board));
   report->fast_calls = model.fast_calls;
   report->reference_calls = model.reference_calls;
-  for (const std::string& m : model.missing_entry_points) {
-    report->notes.push_back(fmt::format("model.c runs {} with the reference kernel: no C entry point for its fast "
-                                        "kernel yet", m));
-  }
   const std::string postprocess = o.top5 && o.save ? "save_and_top5" : o.save ? "save" : "top5";
   const std::map<std::string, std::string> vars{
       {"POSTPROCESS", postprocess},
@@ -204,19 +200,53 @@ Result<DeployReport> deploy(const DeployOptions& o) {
   report.source_bytes = fs::file_size(o.model, ec);
   if (ec) return not_found("model file '{}': {}", o.model, ec.message());
 
-  const auto t0 = Clock::now();
-  onnx_frontend::ImportOptions import;
-  import.output_names = o.output_names;
-  RATEL_ASSIGN_OR_RETURN(auto graph, onnx_frontend::import_onnx_file(o.model, import));
-  RATEL_RETURN_IF_ERROR(bind_inputs(*graph, o).with_context(o.model));
+  auto t0 = Clock::now();
+  auto import_graph = [&]() -> Result<std::unique_ptr<ir::Graph>> {
+    onnx_frontend::ImportOptions import;
+    import.output_names = o.output_names;
+    RATEL_ASSIGN_OR_RETURN(auto graph, onnx_frontend::import_onnx_file(o.model, import));
+    RATEL_RETURN_IF_ERROR(bind_inputs(*graph, o).with_context(o.model));
+    return graph;
+  };
+  RATEL_ASSIGN_OR_RETURN(auto graph, import_graph());
   for (const ir::Value* v : graph->inputs()) {
     if (!report.input_order.empty()) report.input_order += ", ";
     report.input_order += v->name;
   }
   runtime::LoadOptions load;
+  load.quantization_scheme = o.scheme;
+  load.channel_quantization = o.channel_quantization;
+  load.float_layers = o.float_layers;
+  load.embedding_quantization = o.embedding_quantization;
+  if (passes::parse_integer_scheme(o.scheme).ok()) {
+    // As `ratel run`: calibrate the float32 model, then import again and quantize with the
+    // measured ranges (the ranges are keyed by value name, which the second import repeats).
+    if (!o.calibrate) {
+      return invalid_argument("--quantization-scheme {} quantizes activations and needs calibration data "
+                              "(-cd/--calibrate-dataset)", o.scheme);
+    }
+    auto fp32 = runtime::Model::from_graph(std::move(graph), runtime::LoadOptions{});
+    if (!fp32.ok()) return fp32.status().with_context(o.model);
+    // A pattern that selects nothing fails here, not after the calibration runs.
+    for (const std::string& pattern : o.float_layers) {
+      const auto& nodes = (*fp32)->graph().nodes();
+      if (std::none_of(nodes.begin(), nodes.end(), [&](const auto& n) {
+            return n->domain == "ratel" && n->op_type == "Dense" && passes::dense_layer_matches(*n, pattern);
+          })) {
+        return invalid_argument("--hybrid-layer-name '{}' matches no dense layer of {} (ratel inspect --optimized "
+                                "--nodes lists them)", pattern, o.model);
+      }
+    }
+    report.import_ms = ms_since(t0);
+    const auto tc = Clock::now();
+    RATEL_ASSIGN_OR_RETURN(load.activation_ranges, o.calibrate(*fp32));
+    report.calibrate_ms = ms_since(tc);
+    t0 = Clock::now();
+    RATEL_ASSIGN_OR_RETURN(graph, import_graph());
+  }
   auto model = runtime::Model::from_graph(std::move(graph), load);
   if (!model.ok()) return model.status().with_context(o.model);
-  report.import_ms = ms_since(t0);
+  report.import_ms += ms_since(t0);
 
   fs::create_directories(o.output_dir, ec);
   if (ec) return io_error("cannot create the output folder '{}': {}", o.output_dir, ec.message());

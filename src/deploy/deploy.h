@@ -9,18 +9,22 @@
 //   out/ratel_runtime    the program (stage kDeploy)
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bundle/bundle.h"
 #include "core/status.h"
+#include "passes/passes.h"
+#include "runtime/model.h"
 
 namespace ratel::deploy {
 
 enum class Stage {
   kImport,    // -E: import, optimize, write the bundle
-  kQuantize,  // -Q: the same today (float32 only), the scheme recorded in the bundle
+  kQuantize,  // -Q: the same, quantized with `scheme` (the CLI gives -E float32)
   kCodegen,   // -C: + model.c, the runtime's sources and the Makefile
   kDeploy,    // -D: + build ratel_runtime with make
 };
@@ -31,8 +35,20 @@ struct DeployOptions {
   std::map<std::string, Shape> input_shapes;  // by input name
   std::vector<std::string> output_names;      // optional: the outputs to keep, in order
   std::string board = "x86_64";
-  std::string scheme = "float32";             // what the bundle holds
+  // Quantization at import, as runtime::LoadOptions' fields of the same meaning (`ratel run
+  // --quantization-scheme` loads the same graph): the scheme the bundle holds (float32, the
+  // weight-only float16, bfloat16, float16_w_int8, or an integer scheme), per-channel integer
+  // weights, the dense layers an integer scheme keeps float32, and how embedding tables are
+  // stored with a scheme.
+  std::string scheme = "float32";
   std::string requested_scheme;               // what the user asked for, if different (recorded)
+  bool channel_quantization = false;
+  std::vector<std::string> float_layers;
+  std::string embedding_quantization = "auto";  // with a scheme: the embedding tables' storage
+  // Integer schemes: measures the activation ranges on the float32 model, imported and bound
+  // exactly as the bundle's (the CLI runs quant::calibrate on its calibration samples; deploy
+  // itself does not depend on the calibration library). Required for them.
+  std::function<Result<passes::ActivationRanges>(const std::shared_ptr<runtime::Model>& fp32)> calibrate;
   bool top5 = true;                           // runtime postprocessing
   bool save = false;
   bool without_preprocess = true;             // recorded; Ratel's runtime takes raw tensors only
@@ -47,7 +63,8 @@ struct DeployReport {
   std::vector<std::string> files;       // written, relative to output_dir
   bundle::WriteStats bundle;
   size_t source_bytes = 0;              // the .onnx file
-  double import_ms = 0;                 // ONNX import + optimization
+  double import_ms = 0;                 // ONNX import + optimization (+ quantization)
+  double calibrate_ms = 0;              // integer schemes: the float32 model on the samples
   double write_ms = 0;                  // bundle
   double codegen_ms = 0;
   double make_ms = 0;

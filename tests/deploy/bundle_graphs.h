@@ -49,6 +49,24 @@ inline std::unique_ptr<ir::Graph> block_graph() {
   return g.build();
 }
 
+// block_graph() optimized and quantized with `scheme` as `ratel run --quantization-scheme` loads
+// a model (integer schemes: every dense layer's input range is [-4, 4], wide enough for
+// block_inputs), its weights kept so that it can be written as a bundle.
+inline Result<std::shared_ptr<runtime::Model>> quantized_block_model(const std::string& scheme, bool per_channel) {
+  runtime::LoadOptions o;
+  o.release_packed_weights = false;
+  o.quantization_scheme = scheme;
+  o.channel_quantization = per_channel;
+  if (passes::parse_integer_scheme(scheme).ok()) {
+    // The dense layers' input names are those of the optimized graph: load it once to read them.
+    RATEL_ASSIGN_OR_RETURN(auto fp32, runtime::Model::from_graph(block_graph(), runtime::LoadOptions{}));
+    for (const auto& n : fp32->graph().nodes()) {
+      if (n->domain == "ratel" && n->op_type == "Dense") o.activation_ranges[n->inputs[0]->name] = {-4.0f, 4.0f};
+    }
+  }
+  return runtime::Model::from_graph(block_graph(), o);
+}
+
 inline std::vector<Tensor> block_inputs(uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d;

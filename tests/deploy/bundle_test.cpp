@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <bit>
 #include <filesystem>
+#include <set>
 
 #include "bundle/bundle.h"
 #include "bundle/checksum.h"
@@ -188,6 +190,106 @@ TEST_F(BundleTest, RoundTripKeepsStructureAndRunsBitIdentical) {
   // Same plan: the bundle does not change which kernels run.
   EXPECT_EQ((*model_->plan())->stats().fast_steps, (*loaded->model->plan())->stats().fast_steps);
   EXPECT_EQ((*model_->plan())->stats().reference_steps, (*loaded->model->plan())->stats().reference_steps);
+}
+
+// Attributes equal value for value, floats bit for bit (x_scale is a float attribute: a rounded
+// one would change every quantized activation).
+bool same_attributes(const ir::Attributes& a, const ir::Attributes& b, std::string* why) {
+  if (a.all().size() != b.all().size()) {
+    *why = "attribute count";
+    return false;
+  }
+  for (const auto& [name, va] : a.all()) {
+    const ir::AttrValue* vb = b.find(name);
+    const bool same = vb && vb->index() == va.index() && std::visit([&](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      const T& y = std::get<T>(*vb);
+      if constexpr (std::is_same_v<T, Tensor>) {
+        return bit_identical(x, y);
+      } else if constexpr (std::is_same_v<T, float>) {
+        return std::bit_cast<uint32_t>(x) == std::bit_cast<uint32_t>(y);
+      } else if constexpr (std::is_same_v<T, std::vector<float>>) {
+        return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+      } else {
+        return x == y;
+      }
+    }, va);
+    if (!same) {
+      *why = "attribute '" + name + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every quantization scheme's graph (ratel.QDense with f16 / bf16 / i8 / u8 / i16 weights, f32
+// scales, i32 zero points, float / int / string attributes) survives the bundle exactly: the
+// same values and attributes, constants byte for byte in place, the same outputs bit for bit.
+TEST(QuantizedBundle, EverySchemeRoundTripsBitIdentical) {
+  struct Case {
+    const char* scheme;
+    bool per_channel;
+    DType weights;
+  };
+  for (const Case c : {Case{"float16", false, DType::kF16}, Case{"bfloat16", false, DType::kBF16},
+                       Case{"float16_w_int8", true, DType::kI8}, Case{"int8_asym", true, DType::kI8},
+                       Case{"int8_asym", false, DType::kI8}, Case{"int8_sym", true, DType::kI8},
+                       Case{"uint8_asym", true, DType::kU8}, Case{"int16_sym", false, DType::kI16}}) {
+    SCOPED_TRACE(std::string(c.scheme) + (c.per_channel ? " per channel" : ""));
+    auto model = quantized_block_model(c.scheme, c.per_channel);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    const ir::Graph& a = (*model)->graph();
+    int qdense = 0;
+    std::set<DType> dtypes;
+    for (const auto& n : a.nodes()) {
+      EXPECT_FALSE(n->domain == "ratel" && n->op_type == "Dense") << n->describe() << " was not quantized";
+      if (n->op_type != "QDense") continue;
+      ++qdense;
+      EXPECT_EQ(n->inputs[1]->dtype, c.weights) << n->describe();
+      for (const ir::Value* v : n->inputs) {
+        if (v && v->is_constant()) dtypes.insert(v->dtype);
+      }
+    }
+    EXPECT_EQ(qdense, 3);
+    if (std::string(c.scheme) == "int8_asym" || std::string(c.scheme) == "uint8_asym") {
+      EXPECT_TRUE(dtypes.count(DType::kI32)) << "zero points";
+    }
+    const std::string path = ::testing::TempDir() + "/quantized_" + c.scheme + ".rbm";
+    ASSERT_TRUE(bundle::write_bundle(a, {{"quantization.scheme", c.scheme}}, path).ok());
+    auto loaded = bundle::load_model(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    const ir::Graph& b = loaded->model->graph();
+    ASSERT_EQ(a.values().size(), b.values().size());
+    for (size_t i = 0; i < a.values().size(); ++i) {
+      const ir::Value& va = *a.values()[i];
+      const ir::Value& vb = *b.values()[i];
+      EXPECT_EQ(va.name, vb.name);
+      EXPECT_EQ(va.dtype, vb.dtype) << va.name;
+      EXPECT_EQ(va.shape, vb.shape) << va.name;
+      ASSERT_EQ(va.is_constant(), vb.is_constant()) << va.name;
+      if (va.is_constant()) {
+        EXPECT_TRUE(bit_identical(va.constant, vb.constant)) << va.name;
+      }
+    }
+    ASSERT_EQ(a.nodes().size(), b.nodes().size());
+    for (size_t i = 0; i < a.nodes().size(); ++i) {
+      std::string why;
+      EXPECT_EQ(a.nodes()[i]->describe(), b.nodes()[i]->describe());
+      EXPECT_TRUE(same_attributes(a.nodes()[i]->attrs, b.nodes()[i]->attrs, &why))
+          << a.nodes()[i]->describe() << ": " << why;
+    }
+    for (int threads : {1, 2}) {
+      const auto in = block_inputs(5);
+      const auto want = run_model(*model, in, threads);
+      const auto got = run_model(loaded->model, in, threads);
+      ASSERT_EQ(want.size(), 2u);
+      ASSERT_EQ(got.size(), 2u);
+      for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(bit_identical(want[i], got[i])) << "output " << i;
+    }
+    // The quantized layers run on fast kernels in both.
+    EXPECT_EQ((*(*model)->plan())->stats().reference_ops.count("ratel.QDense"), 0u);
+    EXPECT_EQ((*loaded->model->plan())->stats().reference_ops.count("ratel.QDense"), 0u);
+  }
 }
 
 TEST_F(BundleTest, WritingIsDeterministicAndMatchesSerialize) {

@@ -6,9 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+#include <onnx/onnx_pb.h>
+
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -106,18 +111,30 @@ class SeedCommand : public ::testing::Test {
   Output seed_;
 };
 
-TEST_F(SeedCommand, WritesTheFolderAndSaysWhatFloat16Means) {
+TEST_F(SeedCommand, WritesTheFolderWithFloat16Weights) {
   for (const char* f : {"model.rbm", "model.c", "main.c", "io.c", "io.h", "process.c", "process.h", "Makefile",
                         "ratel_runtime"}) {
     EXPECT_TRUE(fs::exists(dir_ + "/ratel_out/" + f)) << f;
   }
-  EXPECT_NE(seed_.err.find("float16 is not implemented yet"), std::string::npos) << seed_.err;
+  EXPECT_EQ(seed_.err.find("not implemented"), std::string::npos) << seed_.err;
   auto b = bundle::Bundle::open(dir_ + "/ratel_out/model.rbm");
   ASSERT_TRUE(b.ok()) << b.status().message();
   const auto& meta = (*b)->metadata();
   EXPECT_EQ(meta.at("board"), "x86_64");
-  EXPECT_EQ(meta.at("quantization.scheme"), "float32");
-  EXPECT_EQ(meta.at("quantization.requested"), "float16");
+  EXPECT_EQ(meta.at("quantization.scheme"), "float16");
+  EXPECT_EQ(meta.count("quantization.requested"), 0u);
+  // Every dense layer holds fp16 weights: none of the f32 weight matrices is left.
+  auto graph = (*b)->decode_graph();
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  int qdense = 0;
+  for (const auto& n : (*graph)->nodes()) {
+    EXPECT_FALSE(n->domain == "ratel" && n->op_type == "Dense") << n->describe();
+    if (n->op_type == "QDense") {
+      ++qdense;
+      EXPECT_EQ(n->inputs[1]->dtype, DType::kF16) << n->describe();
+    }
+  }
+  EXPECT_EQ(qdense, 6 * 4 + 1);  // per layer: QKV, attention output, two feed-forward; the QA head
   EXPECT_EQ(meta.at("inputs"), "input_ids:i32[1,384];input_mask:i32[1,384];segment_ids:i32[1,384]");
   EXPECT_EQ(meta.at("outputs"), "output_start_logits:f32[1,384];output_end_logits:f32[1,384]");
   // The recorded SHA-256 is the one the shared assets publish.
@@ -126,9 +143,21 @@ TEST_F(SeedCommand, WritesTheFolderAndSaysWhatFloat16Means) {
   // model.c names the bundle's graph and calls the fast entry points.
   const std::string model_c = slurp(dir_ + "/ratel_out/model.c");
   EXPECT_NE(model_c.find(fmt::format("{:#018x}", (*b)->graph_checksum())), std::string::npos);
-  for (const char* call : {"ratel_dense_f32(", "ratel_attention_f32(", "ratel_layernorm_f32(", "ratel_node("}) {
+  for (const char* call : {"ratel_prepare_fast_node(", "ratel_fast_node(", "ratel_attention_f32(",
+                           "ratel_layernorm_f32(", "ratel_node("}) {
     EXPECT_NE(model_c.find(call), std::string::npos) << call;
   }
+  EXPECT_EQ(model_c.find("ratel_dense_f32("), std::string::npos);
+  // Each quantized dense layer's step runs the runtime's fast kernel, none the reference one.
+  std::istringstream lines(model_c);
+  int fast_qdense = 0;
+  for (std::string line, next; std::getline(lines, line);) {
+    if (line.find("(ratel.QDense)") == std::string::npos || line.find("/* ") != 2) continue;
+    ASSERT_TRUE(std::getline(lines, next));
+    EXPECT_NE(next.find("the runtime's fast kernel"), std::string::npos) << line << "\n" << next;
+    ++fast_qdense;
+  }
+  EXPECT_EQ(fast_qdense, 25);
 }
 
 TEST_F(SeedCommand, TheSeedsOwnBoardIsRefusedClearlyBeforeAnyWork) {
@@ -245,7 +274,8 @@ TEST_F(SeedCommand, SavedOutputsEqualRatelRunBitForBitAndAnswerTheQuestion) {
   ASSERT_EQ(run_runtime("--threads 2").rc, 0);
   const Output run = sh(dir_, std::string(RATEL_CLI) + " run " + model_ +
                                   " --input input_ids=feats/input_ids.npy --input input_mask=feats/input_mask.npy"
-                                  " --input segment_ids=feats/segment_ids.npy --threads 2 --output-dir run_out");
+                                  " --input segment_ids=feats/segment_ids.npy --threads 2 --output-dir run_out"
+                                  " --quantization-scheme float16");
   ASSERT_EQ(run.rc, 0) << run.err;
   fs::create_directories(dir_ + "/logits");
   const char* names[] = {"output_start_logits", "output_end_logits"};
@@ -335,12 +365,14 @@ TEST_F(SeedCommand, HhbInputChecksNameWhatTheModelExpects) {
   o = sh(dir_, base + "-on 'output_start_logits;bogus'");
   EXPECT_EQ(o.rc, 1);
   EXPECT_NE(o.err.find("output 'bogus' is not a value of the model"), std::string::npos) << o.err;
-  o = sh(dir_, base + "--quantization-scheme int8_asym");
+  o = sh(dir_, std::string(RATEL_CLI) + " -f " + model_ + " -Q -o chk --quantization-scheme int8_asym");
   EXPECT_EQ(o.rc, 1);
-  EXPECT_NE(o.err.find("int8_asym is not implemented yet"), std::string::npos) << o.err;
-  o = sh(dir_, base + "--calibrate-mode maxmin");
+  EXPECT_NE(o.err.find("int8_asym quantizes activations: give calibration samples with -cd/--calibrate-dataset"),
+            std::string::npos) << o.err;
+  o = sh(dir_, base + "--quantization-loss-threshold 0.5");
   EXPECT_EQ(o.rc, 1);
-  EXPECT_NE(o.err.find("--calibrate-mode is not implemented"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("--quantization-loss-threshold is not implemented in Ratel yet: `ratel qa "
+                       "--auto-hybrid-quantization`"), std::string::npos) << o.err;
   o = sh(dir_, std::string(RATEL_CLI) + " -f " + model_ + " --board th1520 -D");
   EXPECT_EQ(o.rc, 1);
   EXPECT_NE(o.err.find("NPU"), std::string::npos) << o.err;
@@ -368,7 +400,10 @@ TEST_F(SeedCommand, SimulateBuildsAndRunsOnTheHost) {
 }
 
 TEST_F(SeedCommand, BundleRunsBitIdenticalToTheOnnxModel) {
-  auto onnx = runtime::Model::load_onnx(model_);
+  runtime::LoadOptions float16;  // the seed command's scheme, as `ratel run --quantization-scheme float16`
+  float16.quantization_scheme = "float16";
+  float16.channel_quantization = false;
+  auto onnx = runtime::Model::load_onnx(model_, float16);
   ASSERT_TRUE(onnx.ok()) << onnx.status().message();
   auto loaded = bundle::load_model(dir_ + "/ratel_out/model.rbm");
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
@@ -413,7 +448,7 @@ TEST_F(SeedCommand, CompileConfigFilesAndBundleInfo) {
   o = sh(dir_, std::string(RATEL_CLI) + " bundle ratel_out/model.rbm --repeat 1 --compare-onnx " + model_);
   ASSERT_EQ(o.rc, 0) << o.err;
   EXPECT_NE(o.out.find("Ratel bundle format 1.0"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("quantization.requested = float16"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("quantization.scheme = float16"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("prepare kernels (pack weights)"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("import + infer + optimize"), std::string::npos) << o.out;
   fs::resize_file(dir_ + "/ratel_out/model.rbm", 5000);
@@ -472,6 +507,298 @@ TEST(GeneratedCode, BlockGraphRunsBitIdenticalToTheRuntime) {
     }
   }
   if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+}
+
+// Reads ratel_runtime's saved output (9 significant digits: reads back as the same floats) and
+// `ratel run`'s .npy, and says where they first differ in any bit.
+void expect_bit_identical(const std::string& saved_txt, const std::string& want_npy) {
+  const std::vector<float> saved = read_floats(saved_txt);
+  auto want = io::read_npy(want_npy);
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  ASSERT_EQ(saved.size(), static_cast<size_t>(want->numel())) << saved_txt;
+  for (size_t k = 0; k < saved.size(); ++k) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(saved[k]), std::bit_cast<uint32_t>(want->data<float>()[k]))
+        << saved_txt << "[" << k << "]: " << saved[k] << " vs " << want->data<float>()[k];
+  }
+}
+
+// Quantized models through the deploy flow on a small ONNX model of two dense layers,
+// y = x + gelu(x·W1 + b1)·W2 + b2 (x: [1, 16, 64], hidden 256): ratel_runtime against
+// `ratel run` with the same scheme and calibration samples, bit for bit.
+class QuantizedDeploy : public ::testing::Test {
+ protected:
+  static constexpr int64_t kS = 16, kK = 64, kF = 256, kSamples = 8;
+
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/ratel_qdeploy_" + std::to_string(getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ + "/calib");
+    write_model(dir_ + "/mlp.onnx");
+    ASSERT_TRUE(io::write_npy(dir_ + "/calib/x.npy", normal({kSamples, kS, kK}, 1)).ok());
+    ASSERT_TRUE(io::write_npy(dir_ + "/sample_x.npy", normal({1, kS, kK}, 2)).ok());
+  }
+  void TearDown() override {
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+  }
+
+  static Tensor normal(Shape shape, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(static_cast<size_t>(numel(shape)));
+    for (float& x : v) x = d(rng);
+    return Tensor::from_vector<float>(v, std::move(shape));
+  }
+
+  static void write_model(const std::string& path) {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.set_producer_name("ratel-test");
+    m.add_opset_import()->set_version(13);
+    onnx::GraphProto* g = m.mutable_graph();
+    g->set_name("mlp");
+    auto value = [](onnx::ValueInfoProto* v, const std::string& name) {
+      v->set_name(name);
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(onnx::TensorProto::FLOAT);
+      for (int64_t d : {int64_t{1}, kS, kK}) t->mutable_shape()->add_dim()->set_dim_value(d);
+    };
+    value(g->add_input(), "x");
+    value(g->add_output(), "y");
+    uint32_t seed = 10;
+    auto init = [&](const std::string& name, Shape shape, float scale) {
+      const Tensor t = normal(shape, seed++, scale);
+      onnx::TensorProto* p = g->add_initializer();
+      p->set_name(name);
+      p->set_data_type(onnx::TensorProto::FLOAT);
+      for (int64_t d : shape) p->add_dims(d);
+      p->set_raw_data(std::string(static_cast<const char*>(t.raw()), t.nbytes()));
+    };
+    auto node = [&](const std::string& op, std::vector<std::string> in, const std::string& out) {
+      onnx::NodeProto* n = g->add_node();
+      n->set_op_type(op);
+      n->set_name(out);
+      for (const std::string& i : in) n->add_input(i);
+      n->add_output(out);
+    };
+    init("fc1.weight", {kK, kF}, 0.15f);
+    init("fc1.bias", {kF}, 0.1f);
+    init("fc2.weight", {kF, kK}, 0.08f);
+    init("fc2.bias", {kK}, 0.1f);
+    onnx::TensorProto* c = g->add_initializer();
+    c->set_name("sqrt2");
+    c->set_data_type(onnx::TensorProto::FLOAT);
+    c->add_float_data(1.4142135f);
+    c = g->add_initializer();
+    c->set_name("one");
+    c->set_data_type(onnx::TensorProto::FLOAT);
+    c->add_float_data(1.0f);
+    c = g->add_initializer();
+    c->set_name("half");
+    c->set_data_type(onnx::TensorProto::FLOAT);
+    c->add_float_data(0.5f);
+    node("MatMul", {"x", "fc1.weight"}, "fc1.matmul");
+    node("Add", {"fc1.bias", "fc1.matmul"}, "fc1.out");
+    node("Div", {"fc1.out", "sqrt2"}, "gelu.div");
+    node("Erf", {"gelu.div"}, "gelu.erf");
+    node("Add", {"gelu.erf", "one"}, "gelu.add");
+    node("Mul", {"fc1.out", "gelu.add"}, "gelu.mul");
+    node("Mul", {"gelu.mul", "half"}, "gelu.out");
+    node("MatMul", {"gelu.out", "fc2.weight"}, "fc2.matmul");
+    node("Add", {"fc2.bias", "fc2.matmul"}, "fc2.out");
+    node("Add", {"x", "fc2.out"}, "y");
+    std::ofstream f(path, std::ios::binary);
+    m.SerializeToOstream(&f);
+  }
+
+  // `ratel -D` (HHB's flags) into `out` with these quantization flags.
+  Output hhb(const std::string& flags, const std::string& out, const std::string& stage = "-D") {
+    return sh(dir_, std::string(RATEL_CLI) + " -f mlp.onnx --without-preprocess --postprocess save " + stage + " -o " +
+                        out + " " + flags);
+  }
+  // ratel_runtime in `out` on the sample, and `ratel run` with `run_flags`: bit for bit.
+  void expect_runtime_equals_ratel_run(const std::string& out, const std::string& run_flags) {
+    const Output r = sh(dir_ + "/" + out, "./ratel_runtime --threads 2 model.rbm ../sample_x.npy");
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const Output run = sh(dir_, std::string(RATEL_CLI) + " run mlp.onnx --input x=sample_x.npy --threads 2 -o " +
+                                    out + "_run " + run_flags);
+    ASSERT_EQ(run.rc, 0) << run.err;
+    expect_bit_identical(dir_ + "/" + out + "/sample_x.npy_output0_1_16_64.txt", dir_ + "/" + out + "_run/y.npy");
+  }
+  // The bundle's dense layers: their weights' element types, and the file's size.
+  std::vector<DType> dense_weights(const std::string& out, size_t* file_bytes = nullptr) {
+    auto b = bundle::Bundle::open(dir_ + "/" + out + "/model.rbm");
+    EXPECT_TRUE(b.ok()) << b.status().message();
+    if (!b.ok()) return {};
+    if (file_bytes) *file_bytes = (*b)->file_size();
+    auto g = (*b)->decode_graph();
+    EXPECT_TRUE(g.ok()) << g.status().message();
+    std::vector<DType> types;
+    for (const auto& n : (*g)->nodes()) {
+      if (n->domain == "ratel" && (n->op_type == "Dense" || n->op_type == "QDense")) {
+        types.push_back(n->inputs[1]->dtype);
+      }
+    }
+    return types;
+  }
+  std::string meta(const std::string& out, const std::string& key) {
+    auto b = bundle::Bundle::open(dir_ + "/" + out + "/model.rbm");
+    if (!b.ok()) return "(no bundle)";
+    auto it = (*b)->metadata().find(key);
+    return it == (*b)->metadata().end() ? "(absent)" : it->second;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(QuantizedDeploy, Float16RunsItsFastKernelAndEqualsRatelRun) {
+  const Output o = hhb("--quantization-scheme float16", "f16");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(o.err, "");  // no "runs as float32" warning any more
+  EXPECT_NE(o.out.find("(float16)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("2 fast, 0 reference"), std::string::npos) << o.out;
+  EXPECT_EQ(dense_weights("f16"), (std::vector<DType>{DType::kF16, DType::kF16}));
+  EXPECT_EQ(meta("f16", "quantization.scheme"), "float16");
+  const std::string model_c = slurp(dir_ + "/f16/model.c");
+  EXPECT_NE(model_c.find("RATEL_TRY(ratel_prepare_fast_node(c, "), std::string::npos) << model_c;
+  EXPECT_NE(model_c.find("RATEL_TRY(ratel_fast_node(c, "), std::string::npos) << model_c;
+  EXPECT_EQ(model_c.find("ratel_node("), std::string::npos) << model_c;
+  expect_runtime_equals_ratel_run("f16", "--quantization-scheme float16");
+}
+
+TEST_F(QuantizedDeploy, Int8AsymCalibratedEqualsRatelRunWithAQuarterOfTheWeights) {
+  Output o = hhb("", "fp32", "-Q");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  o = hhb("--quantization-scheme int8_asym --channel-quantization -cd calib", "int8");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.err.find("calibrating: 8 samples"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("2 fast, 0 reference"), std::string::npos) << o.out;
+  size_t fp32_bytes = 0, int8_bytes = 0;
+  EXPECT_EQ(dense_weights("fp32", &fp32_bytes), (std::vector<DType>{DType::kF32, DType::kF32}));
+  EXPECT_EQ(dense_weights("int8", &int8_bytes), (std::vector<DType>{DType::kI8, DType::kI8}));
+  // 2 x 64 x 256 weights: 128 KiB as f32, 32 KiB as int8 (plus scales, zero points, biases).
+  EXPECT_LT(int8_bytes * 10, fp32_bytes * 4) << int8_bytes << " vs " << fp32_bytes;
+  EXPECT_EQ(meta("int8", "quantization.scheme"), "int8_asym");
+  expect_runtime_equals_ratel_run("int8", "--quantization-scheme int8_asym --channel-quantization --cd calib");
+  // Per-tensor weights (no --channel-quantization) give other results, also reproduced exactly.
+  o = hhb("--quantization-scheme int8_asym -cd calib --calibrate-mode percentile", "int8_pt");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  expect_runtime_equals_ratel_run("int8_pt", "--quantization-scheme int8_asym --cd calib --calibrate-mode percentile");
+}
+
+TEST_F(QuantizedDeploy, Int16SymThroughCompileEqualsRatelRun) {
+  const Output o = sh(dir_, std::string(RATEL_CLI) + " compile mlp.onnx -o i16 --postprocess save "
+                                                     "--quantization-scheme int16_sym --cd calib");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(dense_weights("i16"), (std::vector<DType>{DType::kI16, DType::kI16}));
+  expect_runtime_equals_ratel_run("i16", "--quantization-scheme int16_sym --cd calib");
+}
+
+TEST_F(QuantizedDeploy, HybridLayersStayFloat32) {
+  const Output o = hhb("--quantization-scheme int8_sym -cd calib --hybrid-layer-name fc2. "
+                          "--hybrid-quantization-scheme float32", "hybrid", "-C");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(dense_weights("hybrid"), (std::vector<DType>{DType::kI8, DType::kF32}));
+  const std::string model_c = slurp(dir_ + "/hybrid/model.c");
+  EXPECT_NE(model_c.find("ratel_fast_node("), std::string::npos);
+  EXPECT_NE(model_c.find("ratel_dense_f32("), std::string::npos);
+}
+
+TEST_F(QuantizedDeploy, MistakesAreOneLineErrorsBeforeAnyWork) {
+  auto expect_error = [&](const Output& o, const std::string& needle) {
+    EXPECT_EQ(o.rc, 1) << needle;
+    EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_EQ(o.err.rfind("ratel: error: ", 0), 0u) << o.err;
+  };
+  expect_error(hhb("--quantization-scheme int8_asym", "bad"),
+               "--quantization-scheme int8_asym quantizes activations: give calibration samples with "
+               "-cd/--calibrate-dataset DIR");
+  expect_error(hhb("--quantization-scheme int16_sym -cd nowhere", "bad"),
+               "-cd/--calibrate-dataset nowhere: no such folder");
+  std::ofstream(dir_ + "/calib.npz") << "PK";
+  expect_error(hhb("--quantization-scheme int8_asym -cd calib.npz", "bad"),
+               "HHB's .npz calibration files are not read by Ratel yet");
+  expect_error(hhb("--quantization-scheme int9_asym", "bad"),
+               "unknown --quantization-scheme 'int9_asym'; Ratel's schemes are float32, float16, bfloat16, "
+               "float16_w_int8, int8_asym, int8_asym_w_sym, int8_sym, uint8_asym, int16_sym");
+  expect_error(hhb("--quantization-scheme int4_asym_w_sym", "bad"),
+               "--quantization-scheme int4_asym_w_sym is not implemented in Ratel; its schemes are float32");
+  expect_error(hhb("--quantization-scheme int8_asym -cd calib --calibrate-mode pec", "bad"),
+               "--calibrate-mode: unknown calibration mode 'pec' (maxmin, percentile, kl_divergence or mse)");
+  expect_error(hhb("--quantization-scheme float16 --hybrid-layer-name fc2.", "bad"),
+               "--hybrid-layer-name is for the integer schemes");
+  expect_error(hhb("--quantization-scheme int8_asym -cd calib --hybrid-quantization-scheme int16_sym", "bad"),
+               "Ratel keeps the --hybrid-layer-name layers float32");
+  expect_error(hhb("--quantization-scheme int8_asym -cd calib --hybrid-layer-name fc9.", "bad"),
+               "--hybrid-layer-name 'fc9.' matches no dense layer");
+  expect_error(sh(dir_, std::string(RATEL_CLI) + " compile mlp.onnx -o bad --quantization-scheme uint8_asym"),
+               "give calibration data with --calibrate-dataset");
+  EXPECT_FALSE(fs::exists(dir_ + "/bad/model.rbm"));
+  // Calibration samples that do not fit the model: the file and both shapes.
+  ASSERT_TRUE(io::write_npy(dir_ + "/calib/x.npy", normal({4, kS, kK + 1}, 3)).ok());
+  expect_error(hhb("--quantization-scheme int8_asym -cd calib", "bad"), "calib/x.npy: shape [4, 16, 65]");
+  // -E stops before quantization (as HHB's): a float32 bundle, the request recorded, a warning.
+  const Output e = hhb("--quantization-scheme int8_asym", "imported", "-E");
+  ASSERT_EQ(e.rc, 0) << e.err;
+  EXPECT_NE(e.err.find("-E stops before quantization"), std::string::npos) << e.err;
+  EXPECT_EQ(meta("imported", "quantization.scheme"), "float32");
+  EXPECT_EQ(meta("imported", "quantization.requested"), "int8_asym");
+}
+
+// The C entry point of quantized dense layers (ratel_fast_node over the runtime's own kernels:
+// fp16 GEMM, u8 x s8 and s16 x s16 integer GEMMs) through generated model.c and ratel_runtime,
+// against the runtime in this process.
+TEST(GeneratedCode, QuantizedBlockGraphRunsBitIdenticalToTheRuntime) {
+  for (const auto& [scheme, per_channel] : {std::pair{"float16", false}, std::pair{"int8_asym", true},
+                                            std::pair{"int16_sym", false}}) {
+    SCOPED_TRACE(scheme);
+    auto model = deploy_testing::quantized_block_model(scheme, per_channel);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    const std::string dir = fmt::format("{}/ratel_qblock_{}_{}", ::testing::TempDir(), scheme, getpid());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    ASSERT_TRUE(bundle::write_bundle((*model)->graph(), {{"ratel.version", "test"}}, dir + "/model.rbm").ok());
+    auto loaded = bundle::load_model(dir + "/model.rbm");
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    deploy::DeployOptions o;
+    o.model = "block.onnx";
+    o.output_dir = dir;
+    o.ratel_home = RATEL_BUILD_DIR;
+    o.top5 = false;
+    o.save = true;
+    deploy::DeployReport report;
+    ASSERT_TRUE(deploy::write_runtime_sources(o, *loaded, &report).ok());
+    const std::string model_c = slurp(dir + "/model.c");
+    size_t calls = 0;
+    for (size_t at = model_c.find("ratel_fast_node(c, "); at != std::string::npos;
+         at = model_c.find("ratel_fast_node(c, ", at + 1)) {
+      ++calls;
+    }
+    EXPECT_EQ(calls, 3u) << "every quantized dense layer";
+    EXPECT_EQ(model_c.find("ratel_dense_f32("), std::string::npos);
+    const Output m = sh(dir, "make CFLAGS='-O2 -Wall -Wextra -Werror'");
+    ASSERT_EQ(m.rc, 0) << m.out << m.err;
+    const std::vector<Tensor> in = deploy_testing::block_inputs(13);
+    ASSERT_TRUE(io::write_npy(dir + "/in_x.npy", in[0]).ok());
+    ASSERT_TRUE(io::write_npy(dir + "/in_mask.npy", in[1]).ok());
+    for (int threads : {1, 3}) {
+      const Output r = sh(dir, fmt::format("./ratel_runtime --threads {} model.rbm in_mask.npy in_x.npy", threads));
+      ASSERT_EQ(r.rc, 0) << r.err;
+      const std::vector<Tensor> want = deploy_testing::run_model(*model, in, threads);
+      ASSERT_EQ(want.size(), 2u);
+      for (size_t k = 0; k < want.size(); ++k) {
+        const std::string dims = fmt::format("{}", fmt::join(want[k].shape(), "_"));
+        const std::vector<float> got = read_floats(fmt::format("{}/in_mask.npy_output{}_{}.txt", dir, k, dims));
+        ASSERT_EQ(got.size(), static_cast<size_t>(want[k].numel())) << k;
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[k].data<float>()[i]))
+              << "threads " << threads << ", output " << k << "[" << i << "]: " << got[i] << " vs "
+              << want[k].data<float>()[i];
+        }
+      }
+    }
+    if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+  }
 }
 
 }  // namespace

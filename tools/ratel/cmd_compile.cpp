@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "core/parse.h"
 #include "deploy/deploy.h"
+#include "quant_option.h"
 
 namespace ratel::cli {
 
@@ -22,6 +23,7 @@ struct CompileOptions {
   std::string stage = "build";
   int jobs = 2;
   int verbose = 0;
+  QuantOptions quant;
 };
 
 }  // namespace
@@ -62,7 +64,8 @@ int run_deploy_and_report(const deploy::DeployOptions& options, int verbose) {
                o.bundle_name);
   }
   if (verbose > 0) {
-    fmt::print("times: import + optimize {:.0f} ms, bundle {:.0f} ms, code {:.0f} ms, make {:.0f} ms\n", r->import_ms,
+    fmt::print("times: import + optimize {:.0f} ms{}, bundle {:.0f} ms, code {:.0f} ms, make {:.0f} ms\n",
+               r->import_ms, r->calibrate_ms > 0 ? fmt::format(", calibrate {:.0f} ms", r->calibrate_ms) : "",
                r->write_ms, r->codegen_ms, r->make_ms);
   }
   return 0;
@@ -75,7 +78,8 @@ void add_compile_command(CLI::App& app) {
       "Compile a model for deployment: bundle (model.rbm), model.c, the runtime's sources, a Makefile\n"
       "and the built ratel_runtime in one folder (what `ratel -D` does with HHB's flags). Example:\n"
       "  ratel compile model.onnx -o out --postprocess save_and_top5\n"
-      "  cd out && ./ratel_runtime model.rbm input_ids.bin input_mask.bin segment_ids.bin");
+      "  cd out && ./ratel_runtime model.rbm input_ids.bin input_mask.bin segment_ids.bin\n"
+      "Quantized: --quantization-scheme int8_asym --calibrate-dataset DIR (as for ratel run).");
   cmd->add_option("model", o->model, "Model file (.onnx)")->required();
   cmd->add_option("--output,-o", o->output, "Output folder")->capture_default_str();
   cmd->add_option("--shape", o->shapes, "Fix an input's shape, NAME=DIMS; repeatable");
@@ -86,6 +90,7 @@ void add_compile_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--stage", o->stage, "Stop after: bundle, code (sources and Makefile) or build")
       ->capture_default_str();
+  add_quant_options(cmd, &o->quant, /*squad_calibration=*/false);
   cmd->add_option("-j,--jobs", o->jobs, "Parallel jobs for make")->capture_default_str();
   cmd->add_flag("-v,--verbose", o->verbose, "Print how long each step took");
   cmd->callback([o] {
@@ -101,6 +106,8 @@ void add_compile_command(CLI::App& app) {
     auto post = parse_postprocess(o->postprocess);
     if (!post.ok()) throw CLI::RuntimeError(report(post.status()));
     std::tie(d.top5, d.save) = *post;
+    if (Status s = check_quant_options(o->quant); !s.ok()) throw CLI::RuntimeError(report(s));
+    apply_quant_options(o->quant, &d);
     if (o->stage == "bundle") {
       d.stage = deploy::Stage::kImport;
     } else if (o->stage == "code") {

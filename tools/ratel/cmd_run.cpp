@@ -9,7 +9,6 @@
 #include "commands.h"
 #include "memory_option.h"
 #include "quant_option.h"
-#include "quant/calibration_data.h"
 #include "core/dtype.h"
 #include "io/npy.h"
 #include "runtime/model.h"
@@ -142,16 +141,7 @@ void print_output(const std::string& name, const Tensor& t, int count) {
 // Integer schemes: the dense layers' input ranges, measured on the float32 model over the
 // samples of --calibrate-dataset.
 Result<passes::ActivationRanges> calibrate(const RunOptions& o, const runtime::LoadOptions& load) {
-  RATEL_ASSIGN_OR_RETURN(quant::CalibrateOptions c, calibrate_options(o.quant, o.quant.scheme));
-  RATEL_ASSIGN_OR_RETURN(std::shared_ptr<runtime::Model> fp32, runtime::Model::load_onnx(o.model, load));
-  RATEL_ASSIGN_OR_RETURN(auto samples, quant::load_calibration_samples(o.quant.calibrate_dataset, *fp32));
-  runtime::SessionOptions so;
-  so.threads = o.threads;
-  RATEL_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session, runtime::Session::create(fp32, so));
-  return quant::calibrate(*session, samples.size(), [&](size_t i) -> Status {
-    for (size_t j = 0; j < samples[i].size(); ++j) RATEL_RETURN_IF_ERROR(session->set_input(j, samples[i][j]));
-    return session->run();
-  }, c);
+  return calibrate_model(o.quant, [&] { return runtime::Model::load_onnx(o.model, load); }, o.threads);
 }
 
 int run_run(const RunOptions& o) {

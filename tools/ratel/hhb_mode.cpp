@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "core/parse.h"
 #include "deploy/deploy.h"
+#include "quant_option.h"
 
 namespace ratel::cli {
 
@@ -31,9 +32,26 @@ constexpr std::pair<const char*, const char*> kShortForms[] = {
     {"-cd", "--calibrate-dataset"}, {"-sd", "--simulate-data"},
 };
 
+// HHB's schemes, and those of them Ratel implements (passes/weight_quantization.cpp,
+// passes/integer_quantization.cpp).
 const char* const kHhbSchemes[] = {"int4_asym_w_sym", "uint8_asym", "int8_asym", "int8_sym", "int8_original",
                                    "int8_asym_w_sym", "int16_sym", "float16", "float16_w_int8", "bfloat16",
                                    "float32"};
+const char* const kRatelSchemes[] = {"float32", "float16", "bfloat16", "float16_w_int8", "int8_asym",
+                                     "int8_asym_w_sym", "int8_sym", "uint8_asym", "int16_sym"};
+
+// HHB options that HhbOptions (commands.h) has no field for, filled by the parser of the one
+// top-level app.
+struct HhbQuantExtras {
+  std::string calibrate_mode;
+  std::vector<std::string> hybrid_layers;
+  std::string hybrid_scheme;
+  std::string embedding;  // Ratel's --embedding-quantization (empty: auto)
+};
+HhbQuantExtras& quant_extras() {
+  static HhbQuantExtras extras;
+  return extras;
+}
 
 std::vector<std::string> split_items(const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -43,25 +61,87 @@ std::vector<std::string> split_items(const std::vector<std::string>& values) {
   return out;
 }
 
-// The scheme the bundle holds, with a warning for float16; an error for anything else.
-Result<std::string> resolve_scheme(const HhbOptions& o, std::vector<std::string>* warnings) {
+// The scheme asked for ("float32" when none), or an error for a scheme Ratel lacks.
+Result<std::string> resolve_scheme(const HhbOptions& o) {
   const std::string& s = o.scheme;
   if (s.empty() || s == "float32") return std::string("float32");
   if (o.no_quantize) return invalid_argument("--no-quantize and --quantization-scheme {} contradict each other", s);
-  if (s == "float16") {
-    warnings->push_back(
-        "--quantization-scheme float16 is not implemented yet: the bundle keeps float32 weights and ratel_runtime "
-        "computes in float32, so outputs match the float32 model, not HHB's float16 results (the bundle records "
-        "float16 as requested)");
-    return std::string("float32");
+  for (const char* known : kRatelSchemes) {
+    if (s == known) return s;
   }
   for (const char* known : kHhbSchemes) {
     if (s == known) {
-      return unsupported("--quantization-scheme {} is not implemented yet: Ratel runs float32 (and float16 as "
-                         "float32, with a warning); use --quantization-scheme float32", s);
+      return unsupported("--quantization-scheme {} is not implemented in Ratel; its schemes are {}", s,
+                         fmt::join(kRatelSchemes, ", "));
     }
   }
-  return invalid_argument("unknown --quantization-scheme '{}'; HHB's schemes are {}", s, fmt::join(kHhbSchemes, ", "));
+  return invalid_argument("unknown --quantization-scheme '{}'; Ratel's schemes are {}", s,
+                          fmt::join(kRatelSchemes, ", "));
+}
+
+// -cd must be a folder of <input name>.npy files: HHB's other forms are refused by name before
+// any work.
+Status check_calibration_folder(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st)) return Status::Ok();
+  const std::string what = "a folder holding <input name>.npy for every model input (N samples stacked, [N, ...]; "
+                           "`ratel qa --save-features DIR` writes them)";
+  if (!std::filesystem::exists(st)) return not_found("-cd/--calibrate-dataset {}: no such folder; give {}", path, what);
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".npz" || ext == ".txt") {
+    return unsupported("-cd/--calibrate-dataset {}: HHB's {} calibration files are not read by Ratel yet; give {}",
+                       path, ext, what);
+  }
+  return invalid_argument("-cd/--calibrate-dataset {} is a file; give {}", path, what);
+}
+
+// The quantization options as `ratel run` takes them, checked for HHB's command line: HHB
+// accepts calibration options that the scheme does not use (warnings here), not an integer
+// scheme without calibration data.
+Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& scheme, std::vector<std::string>* warnings) {
+  const HhbQuantExtras& x = quant_extras();
+  QuantOptions q;
+  q.scheme = scheme;
+  q.channel_quantization = o.channel_quantization;
+  q.calibrate_dataset = o.calibrate_dataset;
+  if (!x.calibrate_mode.empty()) q.calibrate_mode = x.calibrate_mode;
+  if (!x.embedding.empty()) q.embedding = x.embedding;
+  if (!x.embedding.empty() && scheme == "float32") {
+    warnings->push_back("--embedding-quantization " + x.embedding + " has no effect without a quantization scheme");
+  }
+  for (const std::string& v : x.hybrid_layers) {
+    for (std::string& item : split_list(v, ';')) q.hybrid_layers.push_back(std::move(item));
+  }
+  if (!x.hybrid_scheme.empty() && x.hybrid_scheme != "float32") {
+    return unsupported("--hybrid-quantization-scheme {}: Ratel keeps the --hybrid-layer-name layers float32 (give "
+                       "float32 or leave it out)", x.hybrid_scheme);
+  }
+  const bool integer = is_integer_scheme(q);
+  if (integer) {
+    if (q.calibrate_dataset.empty()) {
+      return invalid_argument("--quantization-scheme {} quantizes activations: give calibration samples with "
+                              "-cd/--calibrate-dataset DIR (a folder of <input name>.npy files)", scheme);
+    }
+    RATEL_RETURN_IF_ERROR(check_calibration_folder(q.calibrate_dataset));
+    RATEL_RETURN_IF_ERROR(quant::parse_calibrate_mode(q.calibrate_mode).status().with_context("--calibrate-mode"));
+    return q;
+  }
+  if (!q.hybrid_layers.empty()) {
+    return invalid_argument("--hybrid-layer-name is for the integer schemes (int8_asym, ...); '{}' is not one", scheme);
+  }
+  if (!q.calibrate_dataset.empty()) {
+    warnings->push_back("--calibrate-dataset " + q.calibrate_dataset + " is not used: " + scheme +
+                        " needs no calibration");
+    q.calibrate_dataset.clear();
+  }
+  if (!x.calibrate_mode.empty()) {
+    warnings->push_back("--calibrate-mode " + x.calibrate_mode + " is not used: " + scheme + " needs no calibration");
+  }
+  if (q.channel_quantization && scheme != "float16_w_int8") {
+    warnings->push_back("--channel-quantization has no effect: " + scheme + " has no integer weights");
+  }
+  return q;
 }
 
 // Runs a program with this process's stdout/stderr; returns its exit status.
@@ -120,12 +200,27 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
   add("--board", o->board, "x86_64 (= HHB's x86_ref, this host); c906, c908, c920, c920v2: bundle only (-E/-Q) "
                            "until Ratel's riscv64 runtime exists; th1520 (NPU), anole, e907, rvm: not supported")
       ->capture_default_str();
-  add("--quantization-scheme", o->scheme, "float32 (default); float16 runs as float32 with a warning; the others "
-                                          "(int8_asym, ...) are not implemented yet");
-  add("--calibrate-dataset", o->calibrate_dataset, "-cd: calibration data (unused: nothing is quantized yet)");
-  app.add_flag("--channel-quantization", o->channel_quantization, "Per-channel weights (unused: nothing is quantized)")
+  add("--quantization-scheme", o->scheme, std::string(kSchemeHelp) +
+                                              ". Default float32; applied from -Q on (-E writes the float32 bundle)");
+  add("--calibrate-dataset", o->calibrate_dataset,
+      "-cd: calibration samples for the integer schemes: a folder holding <input name>.npy for every model input, "
+      "each [N, ...] (N samples; `ratel qa --save-features DIR` writes them)");
+  add("--calibrate-mode", quant_extras().calibrate_mode,
+      "How the integer schemes choose each activation range: maxmin (default), percentile (99.99%), kl_divergence, "
+      "mse");
+  app.add_flag("--channel-quantization", o->channel_quantization,
+               "Integer weights (integer schemes, float16_w_int8): one scale per output channel (default: per tensor)")
       ->group(kGroup);
-  app.add_flag("--no-quantize", o->no_quantize, "Keep float32 (Ratel's only scheme today)")->group(kGroup);
+  add("--hybrid-layer-name", quant_extras().hybrid_layers,
+      "Integer schemes: keep these dense layers float32; a name matches a layer when it is part of its output, "
+      "weight or bias name (ratel inspect --optimized --nodes lists them); ';' or ',' separated, repeatable")
+      ->delimiter(',');
+  add("--hybrid-quantization-scheme", quant_extras().hybrid_scheme,
+      "The --hybrid-layer-name layers' scheme: float32 (the only one Ratel implements)");
+  add("--embedding-quantization", quant_extras().embedding,
+      "Ratel: with a quantization scheme, how the embedding tables are stored: auto (default: float16; bfloat16 "
+      "with the bfloat16 scheme), int8 (a scale per 32 elements), float16, bfloat16 or float32 (as ratel run)");
+  app.add_flag("--no-quantize", o->no_quantize, "Keep float32 (as --quantization-scheme float32)")->group(kGroup);
   add("--postprocess", o->postprocess, "What ratel_runtime does with outputs: top5, save or save_and_top5")
       ->capture_default_str();
   app.add_flag("--without-preprocess", o->without_preprocess,
@@ -133,7 +228,7 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
       ->group(kGroup);
   add("-o,--output", o->output, "Output folder")->capture_default_str();
   app.add_flag("-E", o->stage_import, "Stage: import and optimize, write the bundle (model.rbm)")->group(kGroup);
-  app.add_flag("-Q", o->stage_quantize, "Stage: quantize (float32 only today: as -E, the scheme recorded)")
+  app.add_flag("-Q", o->stage_quantize, "Stage: -E, then quantize with --quantization-scheme (the bundle model.rbm)")
       ->group(kGroup);
   app.add_flag("-C", o->stage_codegen, "Stage: -Q plus model.c, the runtime's sources and a Makefile")->group(kGroup);
   app.add_flag("-D", o->stage_deploy, "Stage: -C plus the built ratel_runtime")->group(kGroup);
@@ -154,8 +249,8 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
         ->group(kGroup);
   }
   // Recognized so that using one is a clear error, not "unknown option".
-  for (const char* opt : {"--calibrate-mode", "--quantization-loss-algorithm", "--quantization-loss-threshold",
-                          "--hybrid-quantization-scheme", "--hybrid-layer-name", "-m,--data-mean", "-s,--data-scale",
+  for (const char* opt : {"--quantization-loss-algorithm", "--quantization-loss-threshold", "-m,--data-mean",
+                          "-s,--data-scale",
                           "-r,--data-resize", "--pixel-format", "--model-save", "--memory-type", "--indicator",
                           "--output-type"}) {
     app.add_option(std::string(opt), "not implemented")->group(kMissing)->expected(0, 1)->allow_extra_args(false);
@@ -170,11 +265,13 @@ int run_hhb(const HhbOptions& o, const CLI::App& app) {
     if (opt->get_group() == kMissing && opt->count() > 0) {
       const std::string name = opt->get_name();
       const bool preprocess = name.find("data-") != std::string::npos || name == "--pixel-format";
+      const bool quant_loss = name.find("quantization") != std::string::npos;
       return report(unsupported("{} is not implemented in Ratel yet{}", name,
                                 preprocess ? ": Ratel's runtime takes raw tensors (as HHB with --without-preprocess)"
-                                           : name.find("quant") != std::string::npos || name == "--calibrate-mode"
-                                                 ? ": Ratel runs float32 only"
-                                                 : ""));
+                                : quant_loss
+                                    ? ": `ratel qa --auto-hybrid-quantization` chooses the layers to keep float32 "
+                                      "by SQuAD F1 and prints them as --hybrid-layer-name options for this command"
+                                    : ""));
     }
   }
   if (o.generate_config) {
@@ -220,15 +317,19 @@ int run_hhb(const HhbOptions& o, const CLI::App& app) {
   if (Status s = deploy::check_board(d.board, d.stage); !s.ok()) return report(s);
 
   std::vector<std::string> warnings;
-  auto scheme = resolve_scheme(o, &warnings);
-  if (!scheme.ok()) return report(scheme.status());
-  d.scheme = *scheme;
-  d.requested_scheme = o.scheme;
-  if (!o.calibrate_dataset.empty()) {
-    warnings.push_back("--calibrate-dataset " + o.calibrate_dataset + " is not used: " + d.scheme +
-                       " needs no calibration");
+  auto resolved = resolve_scheme(o);
+  if (!resolved.ok()) return report(resolved.status());
+  std::string scheme = *resolved;
+  if (d.stage == deploy::Stage::kImport && scheme != "float32") {
+    // HHB's -E stops before quantization: its output is the float model.
+    warnings.push_back("-E stops before quantization: the bundle holds float32 weights (-Q, -C or -D quantize with "
+                       "--quantization-scheme " + scheme + ")");
+    d.requested_scheme = scheme;
+    scheme = "float32";
   }
-  if (o.channel_quantization) warnings.push_back("--channel-quantization has no effect: nothing is quantized");
+  auto quant = quant_options(o, scheme, &warnings);
+  if (!quant.ok()) return report(quant.status());
+  apply_quant_options(*quant, &d);
   if (o.save_temps) warnings.push_back("--save-temps has no effect: Ratel keeps no temporary files");
   for (const char* flag : {"--fuse-conv-relu", "--fuse-reshape-dense", "--fuse-clip", "--fuse-zp2bias"}) {
     if (app.count(flag) > 0) {

@@ -149,6 +149,7 @@ inline void apply_quant_options(const QuantOptions& o, deploy::DeployOptions* d)
   d->scheme = o.scheme.empty() ? "float32" : o.scheme;
   d->channel_quantization = o.channel_quantization;
   d->float_layers = o.hybrid_layers;
+  d->embedding_quantization = o.embedding;
   d->calibrate = nullptr;
   if (is_integer_scheme(o)) {
     d->calibrate = [o](const std::shared_ptr<runtime::Model>& fp32) {

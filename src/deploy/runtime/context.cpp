@@ -60,6 +60,7 @@ ratel::Status open_context(const char* path, const ratel_model_desc* desc, int t
   }
   c->converted.resize(g.outputs().size());
   c->packed.resize(c->values.size());
+  c->fast_nodes.resize(c->nodes.size());
   c->threads = threads;
   if (threads > 1) c->pool = std::make_unique<cpu::ThreadPool>(threads);
   c->isa = cpu::active_isa();

@@ -13,6 +13,22 @@
 #include "cpu/thread_pool.h"
 #include "kernels/gemm.h"
 #include "ratel/ratel_kernels.h"
+#include "runtime/kernel.h"
+
+namespace ratel::deploy {
+
+// A node run by ratel_fast_node: the runtime's fast kernel for it (built by the execution
+// plan's factory, runtime::make_fast_kernel; null: none for this node on this CPU, so its
+// reference kernel runs) and tensor views over the buffers model.c passes, rebuilt only when a
+// pointer changes (model.c passes the same ones every run, so runs do not allocate).
+struct FastNode {
+  std::unique_ptr<runtime::Kernel> kernel;
+  std::vector<Tensor> ins, outs;
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<Tensor*> out_ptrs;
+};
+
+}  // namespace ratel::deploy
 
 struct ratel_ctx {
   ratel::bundle::LoadedModel loaded;
@@ -24,9 +40,10 @@ struct ratel_ctx {
   ratel::cpu::Isa isa = ratel::cpu::Isa::kGeneric;
   std::shared_ptr<ratel::Storage> arena;
   std::shared_ptr<ratel::Storage> workspace;
-  size_t workspace_needed = 0;                  // bytes, grown by ratel_prepare_attention
+  size_t workspace_needed = 0;                  // bytes, grown by ratel_prepare_attention / _fast_node
   std::vector<ratel::Tensor> inputs;            // the model's dtypes and shapes
   std::vector<std::optional<ratel::kernels::PackedGemmB>> packed;  // by value index
+  std::vector<std::unique_ptr<ratel::deploy::FastNode>> fast_nodes;  // by node index
   std::vector<std::vector<float>> converted;    // f32 copies of non-f32 outputs
   bool prepared = false;                        // prepare() ran: no more packing
 };
