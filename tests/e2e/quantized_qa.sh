@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The seed's question answered by the real model quantized at load (float16, int8_asym per
-# channel, int16_sym; integer schemes calibrated on tune questions), the F1 cost of int8 on 286
-# held-out questions (evaluation only: nothing is tuned on them), and auto-hybrid quantization
+# channel, int16_sym; integer schemes calibrated on tune questions), the F1 cost of int8 on all
+# 1716 held-out questions (evaluation only: nothing is tuned on them), and auto-hybrid quantization
 # choosing float32 layers on tune questions. Skipped (77) without the shared assets.
 #   quantized_qa.sh RATEL_BINARY
 set -euo pipefail
@@ -30,21 +30,19 @@ for q in "float16" "int8_asym --channel-quantization ${calib[*]}" "int16_sym --c
   fi
 done
 
-python3 -c "
-import json
-d = json.load(open('$heldout'))
-ids = [q['id'] for a in d['data'] for p in a['paragraphs'] for q in p['qas']]
-open('$work/ids.txt', 'w').write('\n'.join(ids[::6]) + '\n')"  # 286 questions from every article
 f1() { sed -n 's/^exact match [0-9.]*, F1 \([0-9.]*\) over.*/\1/p'; }
-f32=$("$ratel" qa -m "$model" --squad "$heldout" --questions "@$work/ids.txt" -o "$work" -t 2 2>/dev/null | f1)
-i8=$("$ratel" qa -m "$model" --squad "$heldout" --questions "@$work/ids.txt" -o "$work" -t 2 \
+f32=$("$ratel" qa -m "$model" --squad "$heldout" -o "$work" -t 2 2>/dev/null | f1)
+i8=$("$ratel" qa -m "$model" --squad "$heldout" -o "$work" -t 2 \
      --quantization-scheme int8_asym --channel-quantization "${calib[@]}" 2>/dev/null | f1)
-# The full held-out drop is 0.2 F1 (docs/QUANTIZATION.md), 0.9 on these 286 questions (one
-# flipped answer moves F1 by up to 0.35); allow 2: a broken quantizer loses far more (tens).
-if python3 -c "import sys; sys.exit(0 if $f32 - $i8 <= 2.0 else 1)"; then
-  echo "PASS: int8_asym per channel F1 $i8 vs float32 $f32 on 286 held-out questions"
+# All 1716 held-out questions: int8 flips answers chaotically, so a few hundred questions move
+# by ±2 F1 under perturbations as small as fp16 embeddings (measured: 286 questions -0.9 with
+# float32 embeddings, -2.5 with fp16; 275 tune questions: -0.32 and -0.27), and even the whole
+# split moves by a few tenths (-0.20 with float32 embeddings, -0.55 with fp16: docs/QUANTIZATION.md).
+# The target is 0.5; this allows 1.0, so it catches a broken quantizer (tens of F1), not noise.
+if python3 -c "import sys; sys.exit(0 if $f32 - $i8 <= 1.0 else 1)"; then
+  echo "PASS: int8_asym per channel F1 $i8 vs float32 $f32 on the 1716 held-out questions"
 else
-  echo "FAIL: int8_asym per channel F1 $i8 vs float32 $f32 on 286 held-out questions (drop > 2)"; fail=1
+  echo "FAIL: int8_asym per channel F1 $i8 vs float32 $f32 on the 1716 held-out questions (drop > 1)"; fail=1
 fi
 
 # int8_sym per tensor, calibrated on 10 questions: 7.8 F1 lost on the 30 scored ones, so the
