@@ -16,6 +16,7 @@
 #include "core/dtype.h"
 #include "passes/passes.h"
 #include "passes/pattern.h"
+#include "passes/quantize_weights.h"
 
 namespace ratel::passes {
 
@@ -28,30 +29,6 @@ Tensor round_weights(const Tensor& w, DType to) {
   auto* dst = static_cast<uint16_t*>(t->mutable_raw());
   for (int64_t i = 0; i < w.numel(); ++i) dst[i] = to == DType::kF16 ? float_to_half(src[i]) : float_to_bf16(src[i]);
   return std::move(t).value();
-}
-
-// Symmetric int8 of a [K, N] weight: one scale per column (or one for all), chosen so the
-// largest magnitude maps to 127. A column of zeros gets scale 1 (QDense wants scales > 0).
-std::pair<Tensor, Tensor> int8_weights(const Tensor& w, bool per_channel) {
-  const int64_t k = w.dim(0), n = w.dim(1);
-  const float* src = w.data<float>();
-  std::vector<float> scale(static_cast<size_t>(per_channel ? n : 1), 0.0f);
-  for (int64_t r = 0; r < k; ++r) {
-    for (int64_t c = 0; c < n; ++c) {
-      float& s = scale[static_cast<size_t>(per_channel ? c : 0)];
-      s = std::max(s, std::fabs(src[r * n + c]));
-    }
-  }
-  for (float& s : scale) s = s > 0 ? s / 127.0f : 1.0f;
-  std::vector<int8_t> q(static_cast<size_t>(k * n));
-  for (int64_t r = 0; r < k; ++r) {
-    for (int64_t c = 0; c < n; ++c) {
-      const float v = std::nearbyint(src[r * n + c] / scale[static_cast<size_t>(per_channel ? c : 0)]);
-      q[static_cast<size_t>(r * n + c)] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
-    }
-  }
-  const int64_t scales = static_cast<int64_t>(scale.size());
-  return {Tensor::from_vector<int8_t>(q, {k, n}), Tensor::from_vector<float>(scale, {scales})};
 }
 
 class WeightQuantization : public Pass {
@@ -83,9 +60,10 @@ class WeightQuantization : public Pass {
           x_type = "bf16";
           break;
         case WeightScheme::kFloat16WInt8: {
-          auto [q, s] = int8_weights(w->constant, per_channel_);
-          qw = add_constant(graph, w->name + "_i8", std::move(q));
-          scale = add_constant(graph, w->name + "_scale", std::move(s));
+          // Symmetric int8, max |w| -> 127 per column (or tensor): the integer schemes' weights too.
+          QuantizedWeights q = quantize_weights(w->constant, DType::kI8, /*symmetric=*/true, per_channel_, -127, 127);
+          qw = add_constant(graph, w->name + "_i8", std::move(q.data));
+          scale = add_constant(graph, w->name + "_scale", std::move(q.scale));
           break;
         }
       }
