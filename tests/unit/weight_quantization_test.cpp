@@ -13,34 +13,19 @@
 #include <random>
 
 #include "runtime/model.h"
-#include "support/graph_builder.h"
+#include "support/dense_graphs.h"
 
 namespace ratel {
 namespace {
 
-using testing::GraphBuilder;
 
 constexpr int64_t kRows = 9, kK = 37, kN = 23;
 
 Tensor random_tensor(Shape shape, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(numel(shape)));
-  for (float& x : v) x = d(rng);
-  return Tensor::from_vector<float>(v, std::move(shape));
+  return testing::random_uniform(std::move(shape), seed, lo, hi);
 }
 
-// y = r + gelu(x·w + b): dense fusion turns it into one ratel.Dense with every epilogue.
-std::unique_ptr<ir::Graph> dense_graph(const Tensor& w) {
-  GraphBuilder g;
-  auto* x = g.input("x", DType::kF32, {1, kRows, kK});
-  auto* r = g.input("r", DType::kF32, {1, kRows, kN});
-  auto* y = g.op("Add", {g.random({kN}), g.op("MatMul", {x, g.constant(w)})});
-  auto* a = g.op("Add", {g.op("Erf", {g.op("Div", {y, g.scalar(1.4142135f)})}), g.scalar(1.0f)});
-  auto* gelu = g.op("Mul", {g.op("Mul", {y, a}), g.scalar(0.5f)});
-  g.output(g.op("Add", {r, gelu}));
-  return g.build();
-}
+std::unique_ptr<ir::Graph> dense_graph(const Tensor& w) { return testing::dense_gelu_residual_graph(w, kRows); }
 
 std::shared_ptr<runtime::Model> load(const Tensor& w, const std::string& scheme, bool per_channel) {
   runtime::LoadOptions o;
