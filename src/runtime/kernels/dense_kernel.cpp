@@ -85,16 +85,20 @@ Result<std::unique_ptr<Kernel>> make_dense_kernel(const ir::Node& node) {
   if (node.domain != "ratel" || node.op_type != "Dense") return std::unique_ptr<Kernel>();
   const ir::Value* w = node.inputs[1];
   if (!w->is_constant() || w->dtype != DType::kF32) return std::unique_ptr<Kernel>();
-  const std::string act = *node.attrs.get_string("activation", "none");
-  kernels::Activation activation = kernels::Activation::kNone;
-  if (act == "gelu") {
-    activation = kernels::Activation::kGelu;
-  } else if (act != "none" && act != "gelu_tanh") {
-    return std::unique_ptr<Kernel>();
-  }
+  const std::optional<DenseActivation> act = dense_activation(node);
+  if (!act) return std::unique_ptr<Kernel>();
   const size_t k = static_cast<size_t>(w->shape[0]), n = static_cast<size_t>(w->shape[1]);
   RATEL_ASSIGN_OR_RETURN(auto packed, kernels::PackedGemmB::pack(w->constant.data<float>(), k, n, n));
-  return std::unique_ptr<Kernel>(new DenseKernel(std::move(packed), activation, act == "gelu_tanh"));
+  return std::unique_ptr<Kernel>(new DenseKernel(std::move(packed), act->epilogue, act->gelu_tanh));
+}
+
+std::optional<DenseActivation> dense_activation(const ir::Node& node) {
+  const Result<std::string> act = node.attrs.get_string("activation", "none");
+  if (!act.ok()) return std::nullopt;
+  if (*act == "none") return DenseActivation{};
+  if (*act == "gelu") return DenseActivation{kernels::Activation::kGelu, false};
+  if (*act == "gelu_tanh") return DenseActivation{kernels::Activation::kNone, true};
+  return std::nullopt;
 }
 
 }  // namespace ratel::runtime

@@ -51,13 +51,8 @@ Result<std::unique_ptr<Kernel>> make_qdense_half_kernel(const ir::Node& node) {
   const ir::Value* w = node.inputs[1];
   const ir::Value* scale = node.has_input(2) ? node.inputs[2] : nullptr;
   if (!w->is_constant() || (scale && !scale->is_constant()) || node.has_input(3)) return std::unique_ptr<Kernel>();
-  const std::string act = *node.attrs.get_string("activation", "none");
-  kernels::Activation activation = kernels::Activation::kNone;
-  if (act == "gelu") {
-    activation = kernels::Activation::kGelu;
-  } else if (act != "none" && act != "gelu_tanh") {
-    return std::unique_ptr<Kernel>();
-  }
+  const std::optional<DenseActivation> act = dense_activation(node);
+  if (!act) return std::unique_ptr<Kernel>();
   const size_t k = static_cast<size_t>(w->shape[0]), n = static_cast<size_t>(w->shape[1]);
   const float* scales = scale ? scale->constant.data<float>() : nullptr;
   const size_t scale_count = scale ? static_cast<size_t>(scale->constant.numel()) : 0;
@@ -77,7 +72,7 @@ Result<std::unique_ptr<Kernel>> make_qdense_half_kernel(const ir::Node& node) {
     return std::unique_ptr<Kernel>();
   }
   if (!packed.ok()) return packed.status().with_context(node.describe());
-  return std::unique_ptr<Kernel>(new QDenseHalfKernel(std::move(packed).value(), activation, act == "gelu_tanh", name));
+  return std::unique_ptr<Kernel>(new QDenseHalfKernel(std::move(packed).value(), act->epilogue, act->gelu_tanh, name));
 }
 
 }  // namespace ratel::runtime

@@ -209,14 +209,8 @@ Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node
   } else {
     return std::unique_ptr<Kernel>();
   }
-  const Result<std::string> act = node.attrs.get_string("activation", "none");
-  kernels::Activation activation = kernels::Activation::kNone;
-  if (!act.ok()) return std::unique_ptr<Kernel>();
-  if (*act == "gelu") {
-    activation = kernels::Activation::kGelu;
-  } else if (*act != "none" && *act != "gelu_tanh") {
-    return std::unique_ptr<Kernel>();
-  }
+  const std::optional<DenseActivation> act = dense_activation(node);
+  if (!act) return std::unique_ptr<Kernel>();
   const size_t k = static_cast<size_t>(w->shape[0]), n = static_cast<size_t>(w->shape[1]);
   if (k == 0 || n == 0) return std::unique_ptr<Kernel>();
   qw.data = w->constant.raw();
@@ -235,8 +229,8 @@ Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node
   const std::string name = std::string(qtype_name(xq->type)) + " x " + qtype_name(qw.type) + " qgemm (" +
                            packed->view().ukernel->name + ")";
   const size_t max_rows = static_cast<size_t>(numel(x->shape)) / k;
-  return std::unique_ptr<Kernel>(new QDenseIntKernel(std::move(packed).value(), *xq, max_rows, activation,
-                                                     *act == "gelu_tanh", name));
+  return std::unique_ptr<Kernel>(new QDenseIntKernel(std::move(packed).value(), *xq, max_rows, act->epilogue,
+                                                     act->gelu_tanh, name));
 }
 
 }  // namespace ratel::runtime
