@@ -48,7 +48,7 @@ log() { printf '\n=== %s\n' "$*"; }
 need_apt=()
 command -v riscv64-linux-gnu-g++ >/dev/null || need_apt+=(g++-riscv64-linux-gnu)
 command -v clang++-16 >/dev/null || need_apt+=(clang-16)
-command -v qemu-riscv64-static >/dev/null || need_apt+=(qemu-user-static)
+command -v qemu-riscv64-static >/dev/null || command -v qemu-riscv64 >/dev/null || need_apt+=(qemu-user)
 [ -f /usr/include/fmt/format.h ] || need_apt+=(libfmt-dev)
 [ -f /usr/src/googletest/CMakeLists.txt ] || need_apt+=(googletest)
 command -v ninja >/dev/null || need_apt+=(ninja-build)
@@ -72,7 +72,7 @@ if [ ! -x "$xq" ] && [ $do_install = 1 ]; then
   xq=$(thead_qemu)
 fi
 [ -x "$xq" ] || { echo "note: xuantie-qemu not available: the c920/c908v runs are skipped" >&2; xq=""; }
-uq=$(command -v qemu-riscv64-static)
+uq=$(command -v qemu-riscv64-static || command -v qemu-riscv64)
 
 # --- build -----------------------------------------------------------------------------------
 test_exes=(ratel_kernel_tests ratel_riscv_tests)

@@ -25,6 +25,8 @@ APT_PACKAGES=(python3-venv python3-torch libopenblas0-pthread)
 #  - tensorflow-cpu 2.15.1 + tf2onnx 1.17.0: tf2onnx 1.17's README tests TF 2.13-2.15; TF 2.15
 #    is the newest of those (the last with Keras 2), needs numpy < 2 and protobuf < 5.
 #  - onnx 1.17.0 / onnxruntime 1.20.1 / openvino 2024.6.0: all accept numpy 1.26 and protobuf 4.
+#  - xuantie-qemu: T-Head's qemu-user (-cpu c920 emulates the seed's board, RVV 0.7.1), for the
+#    riscv64 deploy tests.
 REQUIREMENTS="$(cat <<'EOF'
 numpy==1.26.4
 protobuf==4.25.5
@@ -37,6 +39,7 @@ transformers==4.46.3
 tensorflow-cpu==2.15.1
 tf2onnx==1.17.0
 openvino==2024.6.0
+xuantie-qemu==20230825
 EOF
 )"
 STAMP="$VENV/.ratel-requirements.sha256"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs, from a fresh Debian 12 (as root) to a pass/fail count:
 # Debian packages, the Python venv with ONNX Runtime/PyTorch/TensorFlow for reference models,
-# a Release build and an ASan+UBSan build, then CTest.
+# a Release build (with the riscv64 runtime, cross-built) and an ASan+UBSan build, then CTest.
 #   scripts/test.sh          default suite (unit, ONNX conformance, end-to-end on small models)
 #   scripts/test.sh --big    also the BERT-small/base/MiniLM end-to-end comparisons (slow)
 set -euo pipefail
@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 big=0
 [ "${1:-}" = "--big" ] && big=1
 
-scripts/install-deps.sh
+# With the riscv64 cross compilers and qemu-user: the build makes the riscv64 runtime archive and
+# the e2e suite runs deployed riscv64 runtimes under emulation.
+RATEL_WITH_CROSS=1 scripts/install-deps.sh
 if [ -x scripts/setup-python-env.sh ]; then scripts/setup-python-env.sh; fi
 
 scripts/build.sh release

@@ -25,7 +25,7 @@
  * for the node (int8/int16 or half-precision GEMM), prepared once by ratel_prepare_fast_node.
  *
  * This ABI does not need ONNX or protobuf: it is what the deployed runtime links
- * (libratel_deploy.a), on the host or, later, on a board.
+ * (libratel_deploy.a), on the host or on a riscv64 board.
  *
  * Value and node numbers are indices into the bundle's graph section (docs/BUNDLE.md): model.c
  * is valid for one bundle only, and ratel_ctx_open refuses any other (graph checksum).
@@ -43,8 +43,9 @@ extern "C" {
 #endif
 
 /* Bumped when an entry point is added or its meaning changes; model.c records the version it was
- * written for. 2: ratel_prepare_fast_node / ratel_fast_node (quantized dense layers). */
-#define RATEL_KERNELS_ABI_VERSION 2
+ * written for. 2: ratel_prepare_fast_node / ratel_fast_node (quantized dense layers). 3: the
+ * model description names its board; ratel_kernel_isa. */
+#define RATEL_KERNELS_ABI_VERSION 3
 
 typedef struct ratel_ctx ratel_ctx;
 
@@ -54,6 +55,8 @@ typedef ratel_status (*ratel_model_fn)(ratel_ctx* c);
 typedef struct ratel_model_desc {
   int abi_version;                /* RATEL_KERNELS_ABI_VERSION when generated */
   const char* source;             /* the source model, for messages */
+  const char* board;              /* --board it was generated for ("x86_64", "c920", ...): on riscv64,
+                                     c906 / c920 never run RVV 1.0 kernels (docs/RISCV.md) */
   uint64_t graph_checksum;        /* XXH64 of the bundle's graph section */
   size_t arena_bytes;             /* activations of one run, planned */
   size_t num_outputs;
@@ -64,6 +67,9 @@ typedef struct ratel_model_desc {
 
 /* Message of the last failed call on this thread ("" if none). */
 const char* ratel_ctx_last_error(void);
+/* The instruction set the kernels run with and why, one line ("avx2", "rvv (VLEN 128): ...",
+ * "generic: board c920: ..."); valid after ratel_ctx_open (which applies the model's board). */
+const char* ratel_kernel_isa(void);
 
 /* ---- Context (main.c) ----------------------------------------------------------------------- */
 

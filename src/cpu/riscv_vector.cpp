@@ -2,6 +2,7 @@
 // reading the real inputs and the probe exist only in riscv64 builds.
 #include "cpu/riscv_vector.h"
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -86,6 +87,23 @@ RiscvBoard build_riscv_board() {
 #endif
 }
 
+namespace {
+std::atomic<RiscvBoard> g_board_hint{RiscvBoard::kAny};
+std::atomic<bool> g_board_decided{false};  // read_riscv_vector_inputs() has read the board
+}  // namespace
+
+bool set_riscv_board_hint(RiscvBoard board) {
+  if (build_riscv_board() != RiscvBoard::kAny) return true;  // the build's board decides
+  if (g_board_decided.load()) return g_board_hint.load() == board;
+  g_board_hint.store(board);
+  return true;
+}
+
+RiscvBoard effective_riscv_board() {
+  const RiscvBoard built = build_riscv_board();
+  return built != RiscvBoard::kAny ? built : g_board_hint.load();
+}
+
 bool rvv_kernels_built() {
 #if defined(RATEL_RVV_KERNELS) && defined(__riscv)
   return true;
@@ -111,7 +129,7 @@ RiscvVectorDecision riscv_vector_precheck(const RiscvVectorInputs& in) {
   if (board_forbids_rvv(in.board)) {
     return no("board " + std::string(riscv_board_name(in.board)) +
               ": its vector unit is XTheadVector (RVV 0.7.1), which RVV 1.0 code would crash on; "
-              "the RVV 1.0 kernels are not built and nothing is probed");
+              "the RVV 1.0 kernels are never used (nor built, in a board build) and nothing is probed");
   }
   if (!in.kernels_built) return no_on_board(in, "this build has no RVV 1.0 kernels");
   const bool hwprobe_v = in.hwprobe_answered && (in.hwprobe_ima_ext_0 & kHwprobeImaV) != 0;
@@ -281,7 +299,8 @@ void run_probe(RiscvVectorInputs* in) {
 
 RiscvVectorInputs read_riscv_vector_inputs() {
   RiscvVectorInputs in;
-  in.board = build_riscv_board();
+  g_board_decided.store(true);
+  in.board = effective_riscv_board();
   in.kernels_built = rvv_kernels_built();
   if (board_forbids_rvv(in.board)) return in;  // not even the OS is asked: nothing can change it
   in.hwcap = getauxval(AT_HWCAP);
@@ -293,7 +312,8 @@ RiscvVectorInputs read_riscv_vector_inputs() {
 #else
 RiscvVectorInputs read_riscv_vector_inputs() {
   RiscvVectorInputs in;
-  in.board = build_riscv_board();
+  g_board_decided.store(true);
+  in.board = effective_riscv_board();
   in.kernels_built = rvv_kernels_built();
   return in;
 }

@@ -45,6 +45,15 @@ std::string_view riscv_board_name(RiscvBoard board);
 bool parse_riscv_board(std::string_view name, RiscvBoard* board);
 // The board this library was built for (RATEL_RISCV_BOARD_* compile definition; kAny if none).
 RiscvBoard build_riscv_board();
+// The board a deployed program was generated for (`ratel -D --board c920`: model.c names it and
+// ratel_ctx_open passes it here), for libraries built for kAny. It counts as step 1 exactly as a
+// build-time board does, so a runtime generated for c906 / c920 never probes and never runs RVV
+// 1.0 code, even from the one archive every riscv64 board links. Must come before the first
+// cpu_features() call (the decision is made once per process): returns false, changing nothing,
+// if that decision was already made with another board. A build-time board wins over the hint.
+bool set_riscv_board_hint(RiscvBoard board);
+// build_riscv_board() unless it is kAny, else the hint (kAny if none).
+RiscvBoard effective_riscv_board();
 // False when the build left the RVV 1.0 kernels out (non-riscv64 hosts, boards c906 / c920, or
 // a compiler without RVV intrinsics): RATEL_RVV_KERNELS compile definition.
 bool rvv_kernels_built();

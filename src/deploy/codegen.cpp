@@ -317,9 +317,9 @@ Result<GeneratedModel> generate_model_c(const bundle::LoadedModel& loaded, const
   src += fmt::format("static const size_t output_offsets[] = {{{}}};\n\n", offsets);
   src += fmt::format(
       "const ratel_model_desc ratel_generated_model = {{\n    .abi_version = RATEL_KERNELS_ABI_VERSION,\n"
-      "    .source = \"{}\",\n    .graph_checksum = {:#018x}ull,\n    .arena_bytes = {},\n    .num_outputs = {},\n"
+      "    .source = \"{}\",\n    .board = \"{}\",\n    .graph_checksum = {:#018x}ull,\n    .arena_bytes = {},\n    .num_outputs = {},\n"
       "    .output_offsets = output_offsets,\n    .prepare = prepare,\n    .run = run,\n}};\n",
-      c_string_body(source_name), loaded.bundle->graph_checksum(),
+      c_string_body(source_name), c_string_body(board), loaded.bundle->graph_checksum(),
       plan->stats().arena_bytes, g.outputs().size());
   return out;
 }

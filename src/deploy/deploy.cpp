@@ -169,26 +169,35 @@ Status build_runtime(const std::string& dir, int jobs) {
       .with_context("building ratel_runtime");
 }
 
-Result<std::string> locate_ratel_home() {
+Result<std::string> locate_ratel_home(const std::string& board) {
+  // riscv64 boards link the cross-built archive kept under the host's home (cmake/riscv_runtime.cmake).
+  const bool riscv = is_riscv_board(board);
+  const fs::path sub = riscv ? fs::path("targets/riscv64") : fs::path();
   auto complete = [](const fs::path& home) {
     return is_file(home / "lib/libratel_deploy.a") && is_file(home / "lib/ratel_deploy.mk") &&
            is_file(home / "include/ratel/ratel_kernels.h");
   };
+  const std::string missing_riscv =
+      riscv ? fmt::format(" (the riscv64 runtime archive for board {}: build Ratel with riscv64-linux-gnu-g++ and "
+                          "clang-16 installed, e.g. RATEL_WITH_CROSS=1 scripts/install-deps.sh, then scripts/build.sh)",
+                          board)
+            : std::string();
   const char* env = std::getenv("RATEL_HOME");
   if (env && *env) {
-    if (complete(env)) return fs::absolute(env).string();
-    return not_found("RATEL_HOME={} does not hold lib/libratel_deploy.a, lib/ratel_deploy.mk and "
-                     "include/ratel/ratel_kernels.h", env);
+    if (complete(fs::path(env) / sub)) return fs::absolute(fs::path(env) / sub).string();
+    return not_found("RATEL_HOME={} does not hold {}lib/libratel_deploy.a, lib/ratel_deploy.mk and "
+                     "include/ratel/ratel_kernels.h{}", env, riscv ? "targets/riscv64/" : "", missing_riscv);
   }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return io_error("cannot find the running executable (/proc/self/exe): {}: set RATEL_HOME", ec.message());
-  const fs::path home = exe.parent_path().parent_path();
+  const fs::path home = exe.parent_path().parent_path() / sub;
   if (complete(home)) return home.string();
-  return not_found("cannot find Ratel's runtime archive: {} (beside this ratel binary) has no "
-                   "lib/libratel_deploy.a, lib/ratel_deploy.mk or include/ratel/ratel_kernels.h; build the "
-                   "target ratel_deploy_archive, or set RATEL_HOME to a Ratel build or install",
-                   home.string());
+  return not_found("cannot find Ratel's runtime archive: {} ({}beside this ratel binary) has no "
+                   "lib/libratel_deploy.a, lib/ratel_deploy.mk or include/ratel/ratel_kernels.h{}; build the "
+                   "target {}, or set RATEL_HOME to a Ratel build or install",
+                   home.string(), riscv ? "targets/riscv64 " : "", missing_riscv,
+                   riscv ? "ratel_riscv64_runtime" : "ratel_deploy_archive");
 }
 
 Result<DeployReport> deploy(const DeployOptions& o) {

@@ -73,13 +73,21 @@ struct DeployReport {
   std::string input_order;              // "input_ids, input_mask, segment_ids"
 };
 
-// HHB's boards and what Ratel does for each at `stage`: Ok for x86_64 (HHB's x86_ref means the
-// same here); the riscv64 CPUs (c906, c908, c920, c920v2) get the board-independent bundle
-// (-E, -Q) but no runtime yet; th1520's NPU and the other HHB targets are refused. Every refusal
-// says why and what to use instead.
-Status check_board(const std::string& board, Stage stage);
-// The board name recorded in the bundle: "x86_64" for x86_ref, the name otherwise.
+// HHB's boards and what Ratel does for each: x86_64 (HHB's x86_ref means the same here) builds
+// for this host; the riscv64 CPUs (c906, c920: scalar rv64gc kernels; c908, c920v2: RVV 1.0
+// kernels where the CPU proves it has them) are cross-built and statically linked; th1520 runs on
+// its C920 cores (board_note says so); anole, e907 and rvm are refused, saying what to use.
+Status check_board(const std::string& board);
+// The board name recorded in the bundle and model.c: "x86_64" for x86_ref, "c920" for th1520.
 std::string canonical_board(const std::string& board);
+// What the user should know about a board ("" if nothing): th1520's NPU is not used.
+std::string board_note(const std::string& board);
+// c906, c908, c920, c920v2 (after canonical_board).
+bool is_riscv_board(const std::string& board);
+// The command prefix that runs the board's ratel_runtime on this host: none for x86_64;
+// qemu-user for riscv64 boards (-cpu rv64,v=false for c906/c920: upstream qemu has no RVV 0.7.1
+// and their runtime is scalar; rv64,v=true,vlen=128 for c908/c920v2). Error if qemu is missing.
+Result<std::vector<std::string>> board_emulator(const std::string& board);
 
 // Runs the flow up to `options.stage`. Errors name the file, input, output or command at fault.
 Result<DeployReport> deploy(const DeployOptions& options);
@@ -89,9 +97,10 @@ Result<DeployReport> deploy(const DeployOptions& options);
 Status write_runtime_sources(const DeployOptions& options, const bundle::LoadedModel& loaded, DeployReport* report);
 Status build_runtime(const std::string& dir, int jobs);
 
-// Where Ratel's runtime archive and headers are: $RATEL_HOME if set, else the folder above the
-// running executable's bin/ (a build tree or an install prefix). Error if neither holds
-// lib/libratel_deploy.a, include/ratel/ratel_kernels.h and lib/ratel_deploy.mk.
-Result<std::string> locate_ratel_home();
+// Where Ratel's runtime archive and headers for `board` are: $RATEL_HOME if set, else the folder
+// above the running executable's bin/ (a build tree or an install prefix); for riscv64 boards its
+// targets/riscv64/ (the cross-built archive). Error if it lacks lib/libratel_deploy.a,
+// include/ratel/ratel_kernels.h or lib/ratel_deploy.mk, saying how to build them.
+Result<std::string> locate_ratel_home(const std::string& board = "x86_64");
 
 }  // namespace ratel::deploy

@@ -170,6 +170,27 @@ TEST(RiscvVector, Boards) {
   EXPECT_FALSE(parse_riscv_board("th1520", &b));
 }
 
+// A deployed runtime names its board (model.c, through ratel_ctx_open): a library built for "any"
+// then decides as a board build would, without probing. Once the decision is read, another board
+// cannot be set. (On x86 hosts nothing reads the decision before this test; a riscv64 test binary
+// may have decided already, which the first call reports.)
+TEST(RiscvVector, BoardHintFromTheGeneratedModel) {
+  if (build_riscv_board() != RiscvBoard::kAny) GTEST_SKIP() << "a board build: the build's board decides";
+  if (!set_riscv_board_hint(RiscvBoard::kC920)) {
+    GTEST_SKIP() << "this process chose its riscv64 kernels before the test (the refusal is what is expected)";
+  }
+  EXPECT_EQ(effective_riscv_board(), RiscvBoard::kC920);
+  const RiscvVectorInputs in = read_riscv_vector_inputs();
+  EXPECT_EQ(in.board, RiscvBoard::kC920);
+  EXPECT_EQ(in.probe, VectorProbe::kNotRun);  // c920: nothing is probed
+  const RiscvVectorDecision d = decide_riscv_vector(in);
+  EXPECT_FALSE(d.rvv);
+  EXPECT_NE(d.reason.find("board c920"), std::string::npos) << d.reason;
+  EXPECT_TRUE(set_riscv_board_hint(RiscvBoard::kC920));   // the same board again: nothing changes
+  EXPECT_FALSE(set_riscv_board_hint(RiscvBoard::kC908));  // decided already
+  EXPECT_EQ(effective_riscv_board(), RiscvBoard::kC920);
+}
+
 TEST(IsaOrder, FamiliesDoNotCoverEachOther) {
   EXPECT_TRUE(Isa::kGeneric <= Isa::kRvv);
   EXPECT_TRUE(Isa::kRvv <= Isa::kRvv);

@@ -36,11 +36,14 @@ Result<std::pair<bool, bool>> parse_postprocess(const std::string& mode) {
 }
 
 int run_deploy_and_report(const deploy::DeployOptions& options, int verbose) {
-  if (Status s = deploy::check_board(options.board, options.stage); !s.ok()) return report(s);
+  if (Status s = deploy::check_board(options.board); !s.ok()) return report(s);
+  if (const std::string note = deploy::board_note(options.board); !note.empty()) {
+    std::fprintf(stderr, "ratel: note: %s\n", note.c_str());
+  }
   deploy::DeployOptions o = options;
   o.board = deploy::canonical_board(options.board);
   if (o.stage >= deploy::Stage::kCodegen) {
-    auto home = deploy::locate_ratel_home();
+    auto home = deploy::locate_ratel_home(o.board);
     if (!home.ok()) return report(home.status());
     o.ratel_home = *home;
   }
@@ -60,8 +63,19 @@ int run_deploy_and_report(const deploy::DeployOptions& options, int verbose) {
   }
   if (o.stage >= deploy::Stage::kDeploy) {
     fmt::print("  {:<14} {:>9}  built against {}/lib/libratel_deploy.a\n", "ratel_runtime", "", o.ratel_home);
-    fmt::print("run: cd {} && ./ratel_runtime {} IN0.bin IN1.bin ...   (--loop N, --threads N)\n", o.output_dir,
-               o.bundle_name);
+    if (deploy::is_riscv_board(o.board)) {
+      // A static riscv64 executable: the folder (or ratel_runtime + the bundle) goes to the board.
+      fmt::print("run on the board ({}): ./ratel_runtime {} IN0.bin IN1.bin ...   (--loop N, --threads N)\n",
+                 o.board, o.bundle_name);
+      auto emulator = deploy::board_emulator(o.board);
+      if (emulator.ok()) {
+        fmt::print("or here, emulated: cd {} && {} {} ./ratel_runtime {} IN0.bin ...\n", o.output_dir,
+                   (*emulator)[0], fmt::format("{} {}", (*emulator)[1], (*emulator)[2]), o.bundle_name);
+      }
+    } else {
+      fmt::print("run: cd {} && ./ratel_runtime {} IN0.bin IN1.bin ...   (--loop N, --threads N)\n", o.output_dir,
+                 o.bundle_name);
+    }
   }
   if (verbose > 0) {
     fmt::print("times: import + optimize {:.0f} ms{}, bundle {:.0f} ms, code {:.0f} ms, make {:.0f} ms\n",
@@ -84,7 +98,8 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--output,-o", o->output, "Output folder")->capture_default_str();
   cmd->add_option("--shape", o->shapes, "Fix an input's shape, NAME=DIMS; repeatable");
   cmd->add_option("--output-name", o->outputs, "Keep these outputs (any value name), in this order; repeatable");
-  cmd->add_option("--board", o->board, "Target: x86_64 (this host); riscv64 boards get a bundle only (--stage bundle)")
+  cmd->add_option("--board", o->board, "Target: x86_64 (this host), or a riscv64 board (cross-built, static): c906, c920, th1520 "
+                  "(scalar), c908, c920v2 (RVV 1.0)")
       ->capture_default_str();
   cmd->add_option("--postprocess", o->postprocess, "What ratel_runtime does with outputs: top5, save or save_and_top5")
       ->capture_default_str();

@@ -62,8 +62,21 @@ std::vector<std::string> split_items(const std::vector<std::string>& values) {
 }
 
 // The scheme asked for ("float32" when none), or an error for a scheme Ratel lacks.
-Result<std::string> resolve_scheme(const HhbOptions& o) {
+// No --quantization-scheme: HHB's default for the board where it needs no calibration data
+// (c906, c920, th1520: float16), else float32 (HHB's integer defaults, int8_asym for x86_ref and
+// int8_asym_w_sym for c908 / c920v2, need -cd: with it they apply, without it a warning says so).
+Result<std::string> resolve_scheme(const HhbOptions& o, std::vector<std::string>* warnings) {
   const std::string& s = o.scheme;
+  if (s.empty() && !o.no_quantize) {
+    const std::string board = deploy::canonical_board(o.board);
+    if (board == "c906" || board == "c920") return std::string("float16");
+    const std::string integer = board == "x86_64" ? "" : "int8_asym_w_sym";
+    if (!integer.empty()) {
+      if (!o.calibrate_dataset.empty()) return integer;
+      warnings->push_back(fmt::format("no --quantization-scheme: HHB's default for --board {} is {}, which needs "
+                                      "-cd/--calibrate-dataset; building float32", o.board, integer));
+    }
+  }
   if (s.empty() || s == "float32") return std::string("float32");
   if (o.no_quantize) return invalid_argument("--no-quantize and --quantization-scheme {} contradict each other", s);
   for (const char* known : kRatelSchemes) {
@@ -197,11 +210,13 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
   add("--input-name", o->input_names, "-in: input names, ';'-separated, in the order ratel_runtime binds them");
   add("--input-shape", o->input_shapes, "-is: one shape per input name, dims separated by spaces: '1 384;1 384'");
   add("--output-name", o->output_names, "-on: outputs to keep, ';'-separated (default: the model's outputs)");
-  add("--board", o->board, "x86_64 (= HHB's x86_ref, this host); c906, c908, c920, c920v2: bundle only (-E/-Q) "
-                           "until Ratel's riscv64 runtime exists; th1520 (NPU), anole, e907, rvm: not supported")
+  add("--board", o->board, "x86_64 (= HHB's x86_ref, this host); riscv64 Linux: c906, c920 (scalar kernels: their "
+                           "vector unit is RVV 0.7.1), c908, c920v2 (RVV 1.0 kernels), th1520 (its C920 cores: no NPU "
+                           "backend), cross-built and statically linked; anole, e907, rvm: not supported")
       ->capture_default_str();
   add("--quantization-scheme", o->scheme, std::string(kSchemeHelp) +
-                                              ". Default float32; applied from -Q on (-E writes the float32 bundle)");
+                                              ". Default: float16 for c906/c920/th1520 (as HHB), else float32 (HHB's integer defaults "
+                                              "need -cd); applied from -Q on (-E writes the float32 bundle)");
   add("--calibrate-dataset", o->calibrate_dataset,
       "-cd: calibration samples for the integer schemes: a folder holding <input name>.npy for every model input, "
       "each [N, ...] (N samples; `ratel qa --save-features DIR` writes them)");
@@ -232,7 +247,7 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
       ->group(kGroup);
   app.add_flag("-C", o->stage_codegen, "Stage: -Q plus model.c, the runtime's sources and a Makefile")->group(kGroup);
   app.add_flag("-D", o->stage_deploy, "Stage: -C plus the built ratel_runtime")->group(kGroup);
-  app.add_flag("--simulate,-S", o->simulate, "Stage: -D, then run ratel_runtime on this host on --simulate-data")
+  app.add_flag("--simulate,-S", o->simulate, "Stage: -D, then run ratel_runtime on this host on --simulate-data (riscv64 boards: under qemu-user)")
       ->group(kGroup);
   add("--simulate-data", o->simulate_data, "-sd: input files for --simulate (';'-separated, or one .txt list)");
   app.add_flag("--generate-config", o->generate_config, "Write these options as TOML to OUTPUT/ratel.toml and stop")
@@ -314,10 +329,10 @@ int run_hhb(const HhbOptions& o, const CLI::App& app) {
             : o.stage_quantize ? deploy::Stage::kQuantize
             : o.stage_codegen  ? deploy::Stage::kCodegen
                                : deploy::Stage::kDeploy;
-  if (Status s = deploy::check_board(d.board, d.stage); !s.ok()) return report(s);
+  if (Status s = deploy::check_board(d.board); !s.ok()) return report(s);
 
   std::vector<std::string> warnings;
-  auto resolved = resolve_scheme(o);
+  auto resolved = resolve_scheme(o, &warnings);
   if (!resolved.ok()) return report(resolved.status());
   std::string scheme = *resolved;
   if (d.stage == deploy::Stage::kImport && scheme != "float32") {
@@ -363,11 +378,19 @@ int run_hhb(const HhbOptions& o, const CLI::App& app) {
     return report(invalid_argument("--simulate needs input files: --simulate-data/-sd 'IN0.bin;IN1.bin;...' or one "
                                    ".txt list"));
   }
+  // A riscv64 runtime runs under qemu: missing qemu is an error before any work.
+  auto emulator = deploy::board_emulator(deploy::canonical_board(d.board));
+  if (o.simulate && !emulator.ok()) return report(emulator.status());
   for (const std::string& w : warnings) std::fprintf(stderr, "ratel: warning: %s\n", w.c_str());
   const int rc = run_deploy_and_report(d, o.verbose);
   if (rc != 0 || !o.simulate) return rc;
-  std::vector<std::string> argv{(std::filesystem::path(o.output) / "ratel_runtime").string(),
-                                (std::filesystem::path(o.output) / d.bundle_name).string()};
+  std::vector<std::string> argv = *emulator;
+  if (!argv.empty()) {
+    std::fprintf(stderr, "ratel: --simulate: running the riscv64 ratel_runtime under %s -cpu %s (emulated: its "
+                 "times say nothing about the board's speed)\n", argv[0].c_str(), argv[2].c_str());
+  }
+  argv.push_back((std::filesystem::path(o.output) / "ratel_runtime").string());
+  argv.push_back((std::filesystem::path(o.output) / d.bundle_name).string());
   argv.insert(argv.end(), data.begin(), data.end());
   std::fflush(stdout);
   return run_program(argv);

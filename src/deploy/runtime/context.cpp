@@ -2,6 +2,9 @@
 #include <cstring>
 
 #include "deploy/runtime/context.h"
+
+#include "cpu/cpu_features.h"
+#include "cpu/riscv_vector.h"
 #include "io/npy.h"
 
 using ratel::Status;
@@ -32,6 +35,12 @@ ratel::Status open_context(const char* path, const ratel_model_desc* desc, int t
                        "generate it again with this Ratel", desc->abi_version, RATEL_KERNELS_ABI_VERSION);
   }
   if (threads < 1 || threads > 1024) return invalid_argument("thread count {} is out of range (1 to 1024)", threads);
+  // Before anything asks for the CPU's features (loading packs weights for the kernels chosen).
+  cpu::RiscvBoard board = cpu::RiscvBoard::kAny;
+  if (desc->board && cpu::parse_riscv_board(desc->board, &board) && !cpu::set_riscv_board_hint(board)) {
+    return internal_error("model.c was generated for board {}, but this process chose its riscv64 kernels "
+                          "before the board was known: open the context before running anything else", desc->board);
+  }
   RATEL_ASSIGN_OR_RETURN(c->loaded, bundle::load_model(path));
   const bundle::Bundle& b = *c->loaded.bundle;
   if (b.graph_checksum() != desc->graph_checksum) {
@@ -92,6 +101,17 @@ ratel::Status value_info(const ratel::ir::Value* v, ratel_value_info* info) {
 extern "C" {
 
 const char* ratel_ctx_last_error(void) { return ratel::deploy::g_last_error.c_str(); }
+
+const char* ratel_kernel_isa(void) {
+  static const std::string text = [] {
+    const ratel::cpu::CpuFeatures& f = ratel::cpu::cpu_features();
+    std::string s(ratel::cpu::isa_name(ratel::cpu::active_isa()));
+    if (f.rvv) s += " (VLEN " + std::to_string(f.rvv_vlen_bits) + ")";
+    if (!f.rvv_reason.empty()) s += ": " + f.rvv_reason;
+    return s;
+  }();
+  return text.c_str();
+}
 
 ratel_status ratel_ctx_open(const char* bundle_path, const ratel_model_desc* model, int threads, ratel_ctx** out) {
   if (!out) return fail(ratel::invalid_argument("ratel_ctx_open: out is NULL"));

@@ -1,7 +1,7 @@
 /* main.c: ratel_runtime, the program `ratel -D` / `ratel compile` builds: runs the model of
  * model.c on input files and prints what HHB's hhb_runtime prints.
  *
- *   ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] MODEL.rbm IN0 IN1 ...
+ *   ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [-v] MODEL.rbm IN0 IN1 ...
  *   ratel_runtime [options] MODEL.rbm LIST.txt        (LIST: groups of inputs, one run each)
  *
  * Inputs: raw .bin files hold float32 values, as HHB writes them (token ids stored as floats;
@@ -174,19 +174,24 @@ static int postprocess(ratel_ctx* c, const char* prefix) {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] MODEL.rbm IN0 IN1 ...\n"
+          "usage: ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [-v] MODEL.rbm IN0 IN1 ...\n"
           "       ratel_runtime [options] MODEL.rbm LIST.txt   (LIST: input files, one group per run)\n"
           "  --loop N       run each group N times; the average leaves out the first (warm-up) run\n"
           "  --threads N    worker threads (default 1; results do not depend on it)\n"
           "  --bin-type T   what .bin inputs hold: f32 (default, as HHB writes them) or model (the\n"
-          "                 model's own element type)\n");
+          "                 model's own element type)\n"
+          "  -v, --verbose  say which kernels run (instruction set, and why) on stderr\n");
   return 2;
 }
 
 int main(int argc, char** argv) {
-  int loop_time = 1, threads = 1, bin_as_model_type = 0, arg = 1;
+  int loop_time = 1, threads = 1, bin_as_model_type = 0, verbose = 0, arg = 1;
   for (; arg < argc && strncmp(argv[arg], "-", 1) == 0; ++arg) {
     if (strcmp(argv[arg], "-h") == 0 || strcmp(argv[arg], "--help") == 0) return usage();
+    if (strcmp(argv[arg], "-v") == 0 || strcmp(argv[arg], "--verbose") == 0) {
+      verbose = 1;
+      continue;
+    }
     if (arg + 1 >= argc) return usage();
     if (strcmp(argv[arg], "--loop") == 0) {
       loop_time = atoi(argv[++arg]);
@@ -206,6 +211,7 @@ int main(int argc, char** argv) {
   const char* model_path = argv[arg++];
   ratel_ctx* c = NULL;
   if (ratel_ctx_open(model_path, &ratel_generated_model, threads, &c) != RATEL_OK) return fail(ratel_ctx_last_error());
+  if (verbose) fprintf(stderr, "ratel_runtime: board %s, kernels %s\n", ratel_generated_model.board, ratel_kernel_isa());
   const int input_num = (int)ratel_ctx_num_inputs(c);
   char** data_path = argv + arg;
   int path_count = argc - arg;
