@@ -1,6 +1,7 @@
 #include "runtime/execution_plan.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -204,6 +205,12 @@ Status PlanExecutor::run(std::span<const Tensor> inputs, std::vector<Tensor>* ou
   const ExecContext ctx{pool_.get(), workspace_ ? workspace_->data() : nullptr,
                         workspace_ ? workspace_->size() : 0, seq_len_, active_rows_};
   const auto& steps = plan_->steps();
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point run_start = Clock::now();
+  auto since_start = [&] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run_start).count();
+  };
+  if (profiling_) profile_.clear();
   for (size_t s = 0; s < steps.size(); ++s) {
     switch (steps[s].action) {
       case ExecutionPlan::Action::kAlias:
@@ -213,11 +220,14 @@ Status PlanExecutor::run(std::span<const Tensor> inputs, std::vector<Tensor>* ou
         std::memcpy(step_outputs_[s][0]->mutable_raw(), in.raw(), in.nbytes());
         break;
       }
-      case ExecutionPlan::Action::kKernel:
+      case ExecutionPlan::Action::kKernel: {
         if (observer_) observer_(*steps[s].node, step_inputs_[s], ctx);
+        const int64_t start = profiling_ ? since_start() : 0;
         RATEL_RETURN_IF_ERROR(steps[s].kernel->run(ctx, step_inputs_[s], step_outputs_[s])
                                   .with_context(steps[s].node->describe()));
+        if (profiling_) profile_.push_back({steps[s].node, steps[s].kernel->implementation(), start, since_start()});
         break;
+      }
     }
   }
   outputs->clear();

@@ -68,6 +68,14 @@ class ExecutionPlan {
   PlanStats stats_;
 };
 
+// One kernel step of a profiled run (PlanExecutor::set_profiling): wall time on the steady clock,
+// in nanoseconds from the run's start.
+struct StepTime {
+  const ir::Node* node = nullptr;
+  const char* implementation = "";  // Kernel::implementation(): "f32 gemm 14x32 avx512", ...
+  int64_t start_ns = 0, end_ns = 0;
+};
+
 // One session's state for a plan: the arena, a tensor view per value, the thread pool.
 class PlanExecutor {
  public:
@@ -85,9 +93,18 @@ class PlanExecutor {
   // Called before each kernel step with its node and inputs (calibration, debugging); empty:
   // none. Costs nothing when unset.
   void set_observer(StepObserver observer) { observer_ = std::move(observer); }
+  // Times every kernel step of the following runs (two clock reads per step); profile() holds
+  // the last run's steps in execution order. Off by default.
+  void set_profiling(bool on) {
+    profiling_ = on;
+    profile_.clear();
+  }
+  const std::vector<StepTime>& profile() const { return profile_; }
 
  private:
   StepObserver observer_;
+  bool profiling_ = false;
+  std::vector<StepTime> profile_;
   int64_t seq_len_ = 0;
   int64_t active_rows_ = 0;
   std::shared_ptr<const ExecutionPlan> plan_;

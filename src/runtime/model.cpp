@@ -269,6 +269,17 @@ Status Session::set_observer(StepObserver observer) {
   return Status::Ok();
 }
 
+Status Session::set_profiling(bool on) {
+  if (!fast_) return unsupported("profiling needs the fast executor (not --reference)");
+  fast_->set_profiling(on);
+  return Status::Ok();
+}
+
+const std::vector<StepTime>& Session::profile() const {
+  static const std::vector<StepTime> kNone;
+  return fast_ ? fast_->profile() : kNone;
+}
+
 PlanStats Session::stats() const { return plan_ ? plan_->stats() : PlanStats{}; }
 
 Status Session::set_input(const std::string& name, const Tensor& value) {

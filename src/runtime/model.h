@@ -119,6 +119,10 @@ class Session {
   // Calls `observer` before every kernel of the following runs (quant/calibration.h); an empty
   // one removes it. Fast executor only.
   Status set_observer(StepObserver observer);
+  // Times every kernel step of the following runs; profile() is the last run's (fast executor
+  // only: the reference executor has no steps to time).
+  Status set_profiling(bool on);
+  const std::vector<StepTime>& profile() const;
   const Model& model() const { return *model_; }
   // Peak activation memory and kernel counts (fast executor only; zeros for the reference one).
   PlanStats stats() const;

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "core/tensor.h"
 #include "hardening/hostile_files.h"
@@ -235,6 +237,44 @@ onnx::ModelProto dense_model() {
   add_node(g, "MatMul", "matmul", {"x", "W"}, {"xw"});
   add_node(g, "Add", "bias", {"xw", "b"}, {"y"});
   return m;
+}
+
+// --profile: one trace event per kernel step and run, named by node, and a per-op table; a path
+// that cannot be written and the reference executor (no steps) are one-line errors.
+TEST_F(CliTest, ProfileWritesAChromeTraceAndATimePerOp) {
+  const std::string model = write("dense.onnx", bytes_of(dense_model()));
+  std::vector<float> xs(40);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 7) * 0.25f - 0.5f;
+  const std::string run = "run " + model + " --input x=" + npy<float>("x.npy", xs, {1, 5, 8}) + " ";
+  CliRun r = ratel(run + "--repeat 3 --profile " + file("trace.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_HAS(r.output, "profile: kernel time per run ");
+  EXPECT_HAS(r.output, "(mean of runs 2..3; run 1 is warm-up), by op:");
+  EXPECT_HAS(r.output, "ratel.Dense");
+  EXPECT_HAS(r.output, "slowest nodes:");
+  EXPECT_HAS(r.output, "profile: wrote " + file("trace.json"));
+  std::ifstream f(file("trace.json"));
+  const std::string trace((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(trace.rfind("{", 0), 0u) << trace.substr(0, 200);
+  EXPECT_HAS(trace, "\"traceEvents\"");
+  size_t events = 0, runs[3] = {0, 0, 0};
+  for (size_t at = trace.find("\"ph\": \"X\""); at != std::string::npos; at = trace.find("\"ph\": \"X\"", at + 1)) ++events;
+  for (int k = 0; k < 3; ++k) {
+    const std::string tag = "\"run\": " + std::to_string(k);
+    for (size_t at = trace.find(tag); at != std::string::npos; at = trace.find(tag, at + 1)) ++runs[k];
+  }
+  EXPECT_GT(events, 0u);
+  EXPECT_EQ(events, runs[0] + runs[1] + runs[2]);
+  EXPECT_EQ(runs[0], runs[1]);  // the same steps every run
+  EXPECT_EQ(runs[1], runs[2]);
+  EXPECT_HAS(trace, "\"kernel\": ");
+
+  r = ratel(run + "--profile " + file("no/such/dir/trace.json"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), file("no/such/dir/trace.json"));
+  r = ratel(run + "--reference --profile " + file("ref.json"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "profiling needs the fast executor (not --reference)");
 }
 
 TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {

@@ -8,8 +8,10 @@
 
 #include "commands.h"
 #include "memory_option.h"
+#include "profile_report.h"
 #include "quant_option.h"
 #include "core/dtype.h"
+#include "core/file.h"
 #include "io/npy.h"
 #include "runtime/model.h"
 
@@ -30,6 +32,7 @@ struct RunOptions {
   bool stats = false;
   int threads = 1;
   int repeat = 1;
+  std::string profile;  // --profile FILE.json
   bool allow_nonfinite = false;
   std::string max_memory;  // --max-memory
 };
@@ -212,10 +215,15 @@ int run_run(const RunOptions& o) {
   }
   using ms = std::chrono::duration<double, std::milli>;
   std::vector<double> times;
+  std::vector<ProfiledRun> profiled;
+  if (!o.profile.empty()) {
+    if (Status s = (*session)->set_profiling(true); !s.ok()) return report(s);
+  }
   for (int r = 0; r < std::max(1, o.repeat); ++r) {
     const auto t2 = std::chrono::steady_clock::now();
     if (Status s = (*session)->run(); !s.ok()) return report(s);
     times.push_back(ms(std::chrono::steady_clock::now() - t2).count());
+    if (!o.profile.empty()) profiled.push_back((*session)->profile());
   }
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
@@ -233,6 +241,11 @@ int run_run(const RunOptions& o) {
       for (const auto& [op, count] : st.reference_ops) ops += fmt::format("{}{} x{}", ops.empty() ? "" : ", ", op, count);
       fmt::print("stats: on reference kernels: {}\n", ops);
     }
+  }
+  if (!o.profile.empty()) {
+    if (Status s = write_text_file(o.profile, chrome_trace_json(profiled)); !s.ok()) return report(s);
+    fmt::print("{}profile: wrote {} (open it in https://ui.perfetto.dev or chrome://tracing)\n",
+               profile_table(profiled), o.profile);
   }
   const auto& outputs = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -280,6 +293,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--reference", o->reference, "Use the portable reference kernels (slow; the correctness oracle)");
   cmd->add_flag("--stats", o->stats, "Print memory use (peak activations, weights) and kernel counts");
   cmd->add_option("--repeat", o->repeat, "Run N times and report the median time")->capture_default_str();
+  cmd->add_option("--profile", o->profile,
+                  "Time every kernel step: write a Chrome trace to FILE.json (Perfetto, chrome://tracing) and "
+                  "print time per op and the slowest nodes (with --repeat N, runs 2..N; run 1 is warm-up)");
   cmd->add_option("--print", o->print, "How many leading values of each output to print")
       ->capture_default_str();
   cmd->add_flag("--allow-nonfinite", o->allow_nonfinite,
