@@ -320,6 +320,19 @@ TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 0.1) << i;
   }
+  // --dump-quantization-loss: the table and the CSV; without a quantization scheme, an error.
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") +
+            " --dump-quantization-loss --output-dir " + file("loss"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_HAS(r.output, "activations compared with the float32 model on these inputs");
+  EXPECT_HAS(r.output, "quantization loss of the outputs:");
+  std::ifstream csv(file("loss") + "/quantization_loss.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "value,reader,order,count,cosine,mse,max_abs,ref_max_abs");
+  r = ratel(run + "--dump-quantization-loss");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--dump-quantization-loss compares a quantized model with the float32 one");
 
   // Wrong shapes, mismatched sample counts, NaN in the data: one line naming the file or value.
   npy<float>("calib/x.npy", std::vector<float>(16, 1.0f), {2, 8});

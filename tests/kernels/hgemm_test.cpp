@@ -65,7 +65,8 @@ TEST(HalfConversions, F16ToF32MatchesF16cExhaustively) {
 #endif
 }
 
-std::vector<uint32_t> interesting_f32_bits(size_t random_count) {
+// Used by the x86-only comparisons with the hardware conversions.
+[[maybe_unused]] std::vector<uint32_t> interesting_f32_bits(size_t random_count) {
   std::vector<uint32_t> v;
   std::mt19937 rng(17);
   for (size_t i = 0; i < random_count; ++i) v.push_back(static_cast<uint32_t>(rng()));

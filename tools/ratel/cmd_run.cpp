@@ -13,6 +13,7 @@
 #include "core/dtype.h"
 #include "core/file.h"
 #include "io/npy.h"
+#include "quant/quantization_loss.h"
 #include "runtime/model.h"
 
 namespace ratel::cli {
@@ -33,6 +34,7 @@ struct RunOptions {
   int threads = 1;
   int repeat = 1;
   std::string profile;  // --profile FILE.json
+  bool dump_quantization_loss = false;
   bool allow_nonfinite = false;
   std::string max_memory;  // --max-memory
 };
@@ -147,6 +149,34 @@ Result<passes::ActivationRanges> calibrate(const RunOptions& o, const runtime::L
   return calibrate_model(o.quant, [&] { return runtime::Model::load_onnx(o.model, load); }, o.threads);
 }
 
+// The float32 model on the same inputs, compared value by value with the quantized session.
+int dump_quantization_loss(const RunOptions& o, const runtime::LoadOptions& quantized_load,
+                           const std::vector<std::pair<size_t, Tensor>>& inputs, runtime::Session& quantized) {
+  runtime::LoadOptions load;
+  load.input_shapes = quantized_load.input_shapes;
+  load.optimize = quantized_load.optimize;
+  load.fuse = quantized_load.fuse;
+  auto model = runtime::Model::load_onnx(o.model, load);
+  if (!model.ok()) return report(model.status().with_context("the float32 model"));
+  runtime::SessionOptions so;
+  so.threads = o.threads;
+  auto reference = runtime::Session::create(*model, so);
+  if (!reference.ok()) return report(reference.status());
+  for (const auto& [index, t] : inputs) {
+    if (Status s = (*reference)->set_input(index, t); !s.ok()) return report(s);
+  }
+  auto losses = quant::compare_activations(**reference, quantized);
+  if (!losses.ok()) return report(losses.status());
+  fmt::print("{}", quant::format_quantization_loss(*losses));
+  if (!o.output_dir.empty()) {
+    ::mkdir(o.output_dir.c_str(), 0755);
+    const std::string path = o.output_dir + "/quantization_loss.csv";
+    if (Status s = write_text_file(path, quant::quantization_loss_csv(*losses)); !s.ok()) return report(s);
+    fmt::print("quantization loss: every value in execution order in {}\n", path);
+  }
+  return 0;
+}
+
 int run_run(const RunOptions& o) {
   if (Status s = apply_max_memory(o.max_memory); !s.ok()) return report(s);
   auto shapes = parse_named_shapes(o.shapes);
@@ -172,6 +202,10 @@ int run_run(const RunOptions& o) {
   load.fuse = !o.no_fuse;
   const auto t0 = std::chrono::steady_clock::now();
   if (Status s = check_quant_options(o.quant); !s.ok()) return report(s);
+  if (o.dump_quantization_loss && (o.quant.scheme == "float32" || o.reference)) {
+    return report(invalid_argument("--dump-quantization-loss compares a quantized model with the float32 one: give "
+                                   "--quantization-scheme (and the fast executor, not --reference)"));
+  }
   if (is_integer_scheme(o.quant)) {
     auto ranges = calibrate(o, load);
     if (!ranges.ok()) return report(ranges.status());
@@ -189,6 +223,7 @@ int run_run(const RunOptions& o) {
   const auto t1 = std::chrono::steady_clock::now();
 
   std::vector<bool> given((*model)->inputs().size(), false);
+  std::vector<std::pair<size_t, Tensor>> bound;  // for the float32 model of --dump-quantization-loss
   for (size_t i = 0; i < specs.size(); ++i) {
     auto index = (*model)->input_index(specs[i].name);
     if (!index.ok()) return report(index.status());
@@ -199,6 +234,7 @@ int run_run(const RunOptions& o) {
       t = std::move(loaded).value();
     }
     if (Status s = (*session)->set_input(*index, t); !s.ok()) return report(s);
+    bound.emplace_back(*index, t);
     // NaN/Inf inputs are legal (some models take them) but rarely meant: say so.
     if (const NonFinite nf = count_non_finite(t); nf.total() > 0) {
       std::fprintf(stderr, "ratel: warning: input '%s' (%s) holds %s\n", specs[i].name.c_str(),
@@ -247,6 +283,9 @@ int run_run(const RunOptions& o) {
     fmt::print("{}profile: wrote {} (open it in https://ui.perfetto.dev or chrome://tracing)\n",
                profile_table(profiled), o.profile);
   }
+  if (o.dump_quantization_loss) {
+    if (int rc = dump_quantization_loss(o, load, bound, **session); rc != 0) return rc;
+  }
   const auto& outputs = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
     print_output((*model)->outputs()[i]->name, outputs[i], o.print);
@@ -293,6 +332,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--reference", o->reference, "Use the portable reference kernels (slow; the correctness oracle)");
   cmd->add_flag("--stats", o->stats, "Print memory use (peak activations, weights) and kernel counts");
   cmd->add_option("--repeat", o->repeat, "Run N times and report the median time")->capture_default_str();
+  cmd->add_flag("--dump-quantization-loss", o->dump_quantization_loss,
+                "With --quantization-scheme: run the float32 model on the same inputs and print, per activation, "
+                "cosine similarity, MSE and max error of the quantized one (the most damaged first, then the "
+                "outputs); with --output-dir, all of them in DIR/quantization_loss.csv");
   cmd->add_option("--profile", o->profile,
                   "Time every kernel step: write a Chrome trace to FILE.json (Perfetto, chrome://tracing) and "
                   "print time per op and the slowest nodes (with --repeat N, runs 2..N; run 1 is warm-up)");
