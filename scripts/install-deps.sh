@@ -8,6 +8,7 @@ packages=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler   # ONNX import + its op tests
   libutf8proc-dev nlohmann-json3-dev libsimdjson-dev zlib1g-dev      # tokenizer, SQuAD JSON
   libcli11-dev libfmt-dev                                            # CLI, formatting
+  libzip-dev                                                         # .npz calibration data
   googletest libgtest-dev libgmock-dev libbenchmark-dev              # tests, benchmarks
 )
 if [ "${RATEL_WITH_CROSS:-0}" = 1 ]; then

@@ -740,10 +740,10 @@ TEST_F(QuantizedDeploy, MistakesAreOneLineErrorsBeforeAnyWork) {
                "--quantization-scheme int8_asym quantizes activations: give calibration samples with "
                "-cd/--calibrate-dataset DIR");
   expect_error(hhb("--quantization-scheme int16_sym -cd nowhere", "bad"),
-               "-cd/--calibrate-dataset nowhere: no such folder");
+               "-cd/--calibrate-dataset nowhere: no such file or folder");
   std::ofstream(dir_ + "/calib.npz") << "PK";
   expect_error(hhb("--quantization-scheme int8_asym -cd calib.npz", "bad"),
-               "HHB's .npz calibration files are not read by Ratel yet");
+               "calib.npz: not a readable .npz (zip) archive");
   expect_error(hhb("--quantization-scheme int9_asym", "bad"),
                "unknown --quantization-scheme 'int9_asym'; Ratel's schemes are float32, float16, bfloat16, "
                "float16_w_int8, int8_asym, int8_asym_w_sym, int8_sym, uint8_asym, int16_sym");

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include <array>
 #include <cmath>
@@ -277,6 +278,79 @@ TEST_F(CliTest, ProfileWritesAChromeTraceAndATimePerOp) {
   EXPECT_HAS(error_line(r), "profiling needs the fast executor (not --reference)");
 }
 
+// HHB's -cd forms: a .npz (stored or deflated members) and a .txt list of per-sample files (.npy
+// or float32 .bin) calibrate exactly as the folder of stacked .npy files does; broken ones are
+// one-line errors naming the archive member or the list's line.
+TEST_F(CliTest, CalibrationDataComesAsFolderNpzOrTxtList) {
+  const std::string model = write("dense.onnx", bytes_of(dense_model()));
+  std::vector<float> xs(3 * 40);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>((i * 7) % 13) * 0.25f - 1.5f;
+  const std::string input = npy<float>("x.npy", std::vector<float>(xs.begin(), xs.begin() + 40), {1, 5, 8});
+  ::mkdir(file("calib").c_str(), 0755);
+  npy<float>("calib/x.npy", xs, {3, 1, 5, 8});
+  std::ifstream stacked_file(file("calib/x.npy"), std::ios::binary);
+  const std::string stacked((std::istreambuf_iterator<char>(stacked_file)), std::istreambuf_iterator<char>());
+  // .npz archives written with libzip, as numpy writes them: x.npy, stored and deflated.
+  auto npz = [&](const std::string& name, const std::string& member, zip_int32_t method) {
+    int err = 0;
+    zip_t* z = zip_open(file(name).c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    EXPECT_NE(z, nullptr);
+    zip_source_t* src = zip_source_buffer(z, stacked.data(), stacked.size(), 0);
+    const zip_int64_t idx = zip_file_add(z, member.c_str(), src, ZIP_FL_OVERWRITE);
+    EXPECT_GE(idx, 0);
+    EXPECT_EQ(zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), method, 0), 0);
+    EXPECT_EQ(zip_close(z), 0);
+    return file(name);
+  };
+  const std::string stored = npz("stored.npz", "x.npy", ZIP_CM_STORE);
+  const std::string deflated = npz("deflated.npz", "x.npy", ZIP_CM_DEFLATE);
+  // A .txt list: sample 0 as .npy, samples 1 and 2 as raw float32 .bin, relative to the list.
+  std::string list;
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<float> one(xs.begin() + 40 * i, xs.begin() + 40 * (i + 1));
+    if (i == 0) {
+      npy<float>("s0_x.npy", one, {1, 5, 8});
+      list += "s0_x.npy\n";
+    } else {
+      write("s" + std::to_string(i) + "_x.bin",
+            std::string(reinterpret_cast<const char*>(one.data()), one.size() * sizeof(float)));
+      list += "s" + std::to_string(i) + "_x.bin\n\n";  // blank lines are skipped
+    }
+  }
+  const std::string txt = write("calib.txt", list);
+
+  const std::string run = "run " + model + " --input x=" + input + " --quantization-scheme int8_asym ";
+  auto output = [&](const std::string& cd, const std::string& out) {
+    const CliRun r = ratel(run + "--calibrate-dataset " + cd + " --output-dir " + file(out));
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_HAS(r.output, "calibrating: 3 samples");
+    auto y = io::read_npy(file(out) + "/y.npy");
+    EXPECT_TRUE(y.ok()) << y.status().message();
+    return y.ok() ? y->to_vector<float>() : std::vector<float>{};
+  };
+  const std::vector<float> want = output(file("calib"), "folder");
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(output(stored, "stored"), want);
+  EXPECT_EQ(output(deflated, "deflated"), want);
+  EXPECT_EQ(output(txt, "txt"), want);
+
+  CliRun r = ratel(run + "--calibrate-dataset " + npz("other.npz", "y.npy", ZIP_CM_STORE));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "other.npz has no array 'x' (its arrays: y.npy)");
+  r = ratel(run + "--calibrate-dataset " + write("corrupt.npz", "PK\x03\x04 not really a zip"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "corrupt.npz: not a readable .npz (zip) archive");
+  r = ratel(run + "--calibrate-dataset " + write("two.txt", "s0_x.npy s0_x.npy\n"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "two.txt:1: 2 files, the model has 1 inputs");
+  r = ratel(run + "--calibrate-dataset " + write("short.txt", "s0_x.npy\nshort.bin\n"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "short.txt:2: input 'x'");
+  r = ratel(run + "--calibrate-dataset " + write("calib.csv", "x"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "expected a folder of <input name>.npy files, a .npz archive or a .txt list");
+}
+
 TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
   const std::string model = write("dense.onnx", bytes_of(dense_model()));
   std::vector<float> xs(3 * 40);
@@ -298,7 +372,7 @@ TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
   EXPECT_HAS(error_line(r), "'float16' needs no calibration");
   r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("missing"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_HAS(error_line(r), file("missing") + ": not a folder");
+  EXPECT_HAS(error_line(r), file("missing") + ": no such file or folder");
   r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") + " --calibrate-mode entropy");
   EXPECT_EQ(r.status, 1);
   EXPECT_HAS(error_line(r), "unknown calibration mode 'entropy' (maxmin, percentile, kl_divergence or mse)");

@@ -92,21 +92,20 @@ Result<std::string> resolve_scheme(const HhbOptions& o, std::vector<std::string>
                           fmt::join(kRatelSchemes, ", "));
 }
 
-// -cd must be a folder of <input name>.npy files: HHB's other forms are refused by name before
-// any work.
+// -cd: a folder of <input name>.npy files, a .npz or a .txt list (quant/calibration_data.h); the
+// rest is refused before any work.
 Status check_calibration_folder(const std::string& path) {
   std::error_code ec;
   const std::filesystem::file_status st = std::filesystem::status(path, ec);
-  if (std::filesystem::is_directory(st)) return Status::Ok();
-  const std::string what = "a folder holding <input name>.npy for every model input (N samples stacked, [N, ...]; "
-                           "`ratel qa --save-features DIR` writes them)";
-  if (!std::filesystem::exists(st)) return not_found("-cd/--calibrate-dataset {}: no such folder; give {}", path, what);
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".npz" || ext == ".txt") {
-    return unsupported("-cd/--calibrate-dataset {}: HHB's {} calibration files are not read by Ratel yet; give {}",
-                       path, ext, what);
+  if (std::filesystem::is_directory(st) || (std::filesystem::is_regular_file(st) && (ext == ".npz" || ext == ".txt"))) {
+    return Status::Ok();
   }
-  return invalid_argument("-cd/--calibrate-dataset {} is a file; give {}", path, what);
+  const std::string what = "a folder holding <input name>.npy for every model input (N samples stacked, [N, ...]; "
+                           "`ratel qa --save-features DIR` writes them), a .npz with those arrays, or a .txt list "
+                           "(one sample per line: a .npy or float32 .bin file per input)";
+  if (!std::filesystem::exists(st)) return not_found("-cd/--calibrate-dataset {}: no such file or folder; give {}", path, what);
+  return invalid_argument("-cd/--calibrate-dataset {}: not a folder, .npz or .txt; give {}", path, what);
 }
 
 // The quantization options as `ratel run` takes them, checked for HHB's command line: HHB
@@ -219,7 +218,8 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
                                               "need -cd); applied from -Q on (-E writes the float32 bundle)");
   add("--calibrate-dataset", o->calibrate_dataset,
       "-cd: calibration samples for the integer schemes: a folder holding <input name>.npy for every model input, "
-      "each [N, ...] (N samples; `ratel qa --save-features DIR` writes them)");
+      "each [N, ...] (N samples; `ratel qa --save-features DIR` writes them), a .npz with those arrays, or a .txt "
+      "list (one sample per line: a .npy or float32 .bin file per input)");
   add("--calibrate-mode", quant_extras().calibrate_mode,
       "How the integer schemes choose each activation range: maxmin (default), percentile (99.99%), kl_divergence, "
       "mse");

@@ -54,7 +54,8 @@ inline void add_quant_options(CLI::App* cmd, QuantOptions* o, bool squad_calibra
                         "input_ids/input_mask/segment_ids .npy files (ratel qa --save-features)"
                       : "Calibration data for the integer schemes: a folder holding <input name>.npy for every model "
                         "input, each [N, ...] (N samples of the input's shape; for a batch-1 input N replaces the 1, "
-                        "as in the files ratel qa --save-features writes) or exactly the input's shape");
+                        "as in the files ratel qa --save-features writes) or exactly the input's shape; a .npz with "
+                        "those arrays; or a .txt list, one sample per line: a .npy or float32 .bin file per input");
   cmd->add_option("--calibrate-mode", o->calibrate_mode,
                   "How a range is chosen from the calibration activations: maxmin (extremes), percentile "
                   "(--calibrate-percentile), kl_divergence (TensorRT's entropy threshold), mse (least expected "
@@ -104,7 +105,7 @@ inline Result<quant::CalibrateOptions> calibrate_options(const QuantOptions& o, 
 
 // Integer schemes: the dense layers' input ranges, measured by running the float32 model that
 // `load_fp32` returns (loaded without a scheme, as the quantized model will be) on `threads`
-// threads over the samples of --calibrate-dataset (a folder of <input name>.npy files). Shared
+// threads over the samples of --calibrate-dataset (quant/calibration_data.h). Shared
 // by `ratel run` and the deploy flow (`ratel compile`, `ratel -Q/-C/-D`), so that both measure
 // the same ranges from the same samples: results do not depend on the thread count.
 inline Result<passes::ActivationRanges> calibrate_model(
