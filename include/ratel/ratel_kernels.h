@@ -44,7 +44,7 @@ extern "C" {
 
 /* Bumped when an entry point is added or its meaning changes; model.c records the version it was
  * written for. 2: ratel_prepare_fast_node / ratel_fast_node (quantized dense layers). 3: the
- * model description names its board; ratel_kernel_isa. */
+ * model description names its board; ratel_kernel_isa; step profiling (ratel_step_begin/end). */
 #define RATEL_KERNELS_ABI_VERSION 3
 
 typedef struct ratel_ctx ratel_ctx;
@@ -106,7 +106,19 @@ ratel_status ratel_ctx_run(ratel_ctx* c);
  * until the next run. */
 ratel_status ratel_ctx_output_f32(ratel_ctx* c, size_t i, const float** data, size_t* count);
 
+/* Profiling (ratel_runtime --profile): while on, every following run records each kernel step's
+ * wall time. ratel_ctx_write_profile writes the runs so far as a Chrome trace (Perfetto,
+ * chrome://tracing) to `trace_path` and returns the time-per-op table (valid until the next call
+ * on c), or NULL with ratel_ctx_last_error() set. */
+ratel_status ratel_ctx_set_profiling(ratel_ctx* c, int on);
+const char* ratel_ctx_write_profile(ratel_ctx* c, const char* trace_path);
+
 /* ---- What model.c calls --------------------------------------------------------------------- */
+
+/* Around every kernel step: one branch each when profiling is off. `kernel` names what ran
+ * (model.c's label; the fast kernel's own name for ratel_fast_node steps). */
+void ratel_step_begin(ratel_ctx* c, uint32_t node);
+void ratel_step_end(ratel_ctx* c, uint32_t node, const char* kernel);
 
 char* ratel_arena(ratel_ctx* c);
 void* ratel_input(ratel_ctx* c, uint32_t input);

@@ -236,21 +236,31 @@ Status Writer::step(const ExecutionPlan::Step& s, GeneratedModel* out) {
     }
     case ExecutionPlan::Action::kKernel: break;
   }
-  if (dynamic_cast<const runtime::ReferenceKernel*>(s.kernel.get())) {
+  // Every kernel step is bracketed for `ratel_runtime --profile` (a branch each when it is off).
+  const size_t index = node_index_.at(&n);
+  run_ += fmt::format("  ratel_step_begin(c, {});\n", index);
+  const bool reference = dynamic_cast<const runtime::ReferenceKernel*>(s.kernel.get()) != nullptr;
+  auto end_step = [&] {
+    run_ += fmt::format("  ratel_step_end(c, {}, \"{}\");\n", index,
+                        reference ? std::string("reference") : c_string_body(s.kernel->implementation()));
+    return Status::Ok();
+  };
+  if (reference) {
     ++out->reference_calls;
-    return emit_node_call(n, "ratel_node", "reference kernel");
+    RATEL_RETURN_IF_ERROR(emit_node_call(n, "ratel_node", "reference kernel"));
+    return end_step();
   }
   bool handled = false;
   RATEL_RETURN_IF_ERROR(emit_fast(n, &handled).with_context(n.describe()));
   ++out->fast_calls;
-  if (handled) return Status::Ok();
+  if (handled) return end_step();
   // A fast kernel with no entry point of its own (ratel.QDense): the runtime's kernel object for
   // the node, built by the same factory as the execution plan's, prepared once per context.
-  prepare_ += fmt::format("  RATEL_TRY(ratel_prepare_fast_node(c, {})); /* {} */\n", node_index_.at(&n),
-                          comment_safe(n.describe()));
-  return emit_node_call(n, "ratel_fast_node",
-                        fmt::format("the runtime's fast kernel ({} on the host that generated this)",
-                                    comment_safe(s.kernel->implementation())));
+  prepare_ += fmt::format("  RATEL_TRY(ratel_prepare_fast_node(c, {})); /* {} */\n", index, comment_safe(n.describe()));
+  RATEL_RETURN_IF_ERROR(emit_node_call(n, "ratel_fast_node",
+                                       fmt::format("the runtime's fast kernel ({} on the host that generated this)",
+                                                   comment_safe(s.kernel->implementation()))));
+  return end_step();
 }
 
 Result<std::string> Writer::output_offsets() const {

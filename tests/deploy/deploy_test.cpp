@@ -155,6 +155,8 @@ TEST_F(SeedCommand, WritesTheFolderWithFloat16Weights) {
   for (std::string line, next; std::getline(lines, line);) {
     if (line.find("(ratel.QDense)") == std::string::npos || line.find("/* ") != 2) continue;
     ASSERT_TRUE(std::getline(lines, next));
+    EXPECT_EQ(next.rfind("  ratel_step_begin(c, ", 0), 0u) << line << "\n" << next;  // --profile's bracket
+    ASSERT_TRUE(std::getline(lines, next));
     EXPECT_NE(next.find("the runtime's fast kernel"), std::string::npos) << line << "\n" << next;
     ++fast_qdense;
   }
@@ -689,6 +691,37 @@ TEST_F(QuantizedDeploy, Float16RunsItsFastKernelAndEqualsRatelRun) {
   EXPECT_NE(model_c.find("RATEL_TRY(ratel_fast_node(c, "), std::string::npos) << model_c;
   EXPECT_EQ(model_c.find("ratel_node("), std::string::npos) << model_c;
   expect_runtime_equals_ratel_run("f16", "--quantization-scheme float16");
+}
+
+// ratel_runtime --profile: a trace event per kernel step and run, the per-op table, and the same
+// outputs as without it.
+TEST_F(QuantizedDeploy, RuntimeProfileWritesATraceAndTheTimePerOp) {
+  const Output o = hhb("--quantization-scheme float16", "prof");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const std::string model_c = slurp(dir_ + "/prof/model.c");
+  size_t steps = 0;
+  for (size_t at = model_c.find("ratel_step_begin(c, "); at != std::string::npos;
+       at = model_c.find("ratel_step_begin(c, ", at + 1)) {
+    ++steps;
+  }
+  ASSERT_GT(steps, 0u);
+  expect_runtime_equals_ratel_run("prof", "--quantization-scheme float16");  // writes prof_run/y.npy
+  const Output r = sh(dir_ + "/prof", "./ratel_runtime --loop 3 --profile trace.json model.rbm ../sample_x.npy");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: kernel time per run "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(mean of runs 2..3; run 1 is warm-up), by op:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ratel.QDense"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("profile: wrote trace.json"), std::string::npos) << r.out;
+  const std::string trace = slurp(dir_ + "/prof/trace.json");
+  size_t events = 0;
+  for (size_t at = trace.find("\"ph\": \"X\""); at != std::string::npos; at = trace.find("\"ph\": \"X\"", at + 1)) ++events;
+  EXPECT_EQ(events, 3 * steps) << trace.substr(0, 400);
+  EXPECT_EQ(trace.rfind("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", 0), 0u) << trace.substr(0, 100);
+  // Still the same bits as ratel run.
+  expect_bit_identical(dir_ + "/prof/sample_x.npy_output0_1_16_64.txt", dir_ + "/prof_run/y.npy");
+  const Output bad = sh(dir_ + "/prof", "./ratel_runtime --profile /no/such/dir/t.json model.rbm ../sample_x.npy");
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.err.find("/no/such/dir/t.json"), std::string::npos) << bad.err;
 }
 
 TEST_F(QuantizedDeploy, Int8AsymCalibratedEqualsRatelRunWithAQuarterOfTheWeights) {

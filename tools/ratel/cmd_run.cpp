@@ -8,13 +8,13 @@
 
 #include "commands.h"
 #include "memory_option.h"
-#include "profile_report.h"
 #include "quant_option.h"
 #include "core/dtype.h"
 #include "core/file.h"
 #include "io/npy.h"
 #include "quant/quantization_loss.h"
 #include "runtime/model.h"
+#include "runtime/profile.h"
 
 namespace ratel::cli {
 
@@ -251,7 +251,7 @@ int run_run(const RunOptions& o) {
   }
   using ms = std::chrono::duration<double, std::milli>;
   std::vector<double> times;
-  std::vector<ProfiledRun> profiled;
+  std::vector<runtime::ProfiledRun> profiled;
   if (!o.profile.empty()) {
     if (Status s = (*session)->set_profiling(true); !s.ok()) return report(s);
   }
@@ -279,9 +279,9 @@ int run_run(const RunOptions& o) {
     }
   }
   if (!o.profile.empty()) {
-    if (Status s = write_text_file(o.profile, chrome_trace_json(profiled)); !s.ok()) return report(s);
+    if (Status s = write_text_file(o.profile, runtime::chrome_trace_json(profiled)); !s.ok()) return report(s);
     fmt::print("{}profile: wrote {} (open it in https://ui.perfetto.dev or chrome://tracing)\n",
-               profile_table(profiled), o.profile);
+               runtime::profile_table(profiled), o.profile);
   }
   if (o.dump_quantization_loss) {
     if (int rc = dump_quantization_loss(o, load, bound, **session); rc != 0) return rc;

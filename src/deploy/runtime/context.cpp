@@ -1,8 +1,10 @@
 // ratel_ctx: opening a bundle for a generated model.c, binding inputs, running, reading outputs.
+#include <chrono>
 #include <cstring>
 
 #include "deploy/runtime/context.h"
 
+#include "core/file.h"
 #include "cpu/cpu_features.h"
 #include "cpu/riscv_vector.h"
 #include "io/npy.h"
@@ -184,7 +186,52 @@ const void* ratel_ctx_input_data(const ratel_ctx* c, size_t i) {
   return i < c->inputs.size() ? c->inputs[i].raw() : nullptr;
 }
 
-ratel_status ratel_ctx_run(ratel_ctx* c) { return c->desc->run(c); }
+namespace {
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+ratel_status ratel_ctx_run(ratel_ctx* c) {
+  if (c->profiling) {
+    c->profile.emplace_back();
+    c->run_start_ns = steady_ns();
+  }
+  return c->desc->run(c);
+}
+
+ratel_status ratel_ctx_set_profiling(ratel_ctx* c, int on) {
+  c->profiling = on != 0;
+  return RATEL_OK;
+}
+
+const char* ratel_ctx_write_profile(ratel_ctx* c, const char* trace_path) {
+  using namespace ratel;
+  if (!trace_path) {
+    fail(invalid_argument("ratel_ctx_write_profile: no path"));
+    return nullptr;
+  }
+  if (Status s = write_text_file(trace_path, runtime::chrome_trace_json(c->profile)); !s.ok()) {
+    fail(s);
+    return nullptr;
+  }
+  c->profile_table = runtime::profile_table(c->profile);
+  return c->profile_table.c_str();
+}
+
+void ratel_step_begin(ratel_ctx* c, uint32_t /*node*/) {
+  if (c->profiling) c->step_start_ns = steady_ns() - c->run_start_ns;
+}
+
+void ratel_step_end(ratel_ctx* c, uint32_t node, const char* kernel) {
+  if (!c->profiling || c->profile.empty() || node >= c->nodes.size()) return;
+  // ratel_fast_node steps: the kernel this CPU chose, not the generating host's.
+  if (node < c->fast_nodes.size() && c->fast_nodes[node] && c->fast_nodes[node]->kernel) {
+    kernel = c->fast_nodes[node]->kernel->implementation();
+  }
+  c->profile.back().push_back({c->nodes[node], kernel ? kernel : "", c->step_start_ns, steady_ns() - c->run_start_ns});
+}
 
 ratel_status ratel_ctx_output_f32(ratel_ctx* c, size_t i, const float** data, size_t* count) {
   using namespace ratel;

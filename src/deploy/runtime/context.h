@@ -14,6 +14,7 @@
 #include "kernels/gemm.h"
 #include "ratel/ratel_kernels.h"
 #include "runtime/kernel.h"
+#include "runtime/profile.h"
 
 namespace ratel::deploy {
 
@@ -46,6 +47,11 @@ struct ratel_ctx {
   std::vector<std::unique_ptr<ratel::deploy::FastNode>> fast_nodes;  // by node index
   std::vector<std::vector<float>> converted;    // f32 copies of non-f32 outputs
   bool prepared = false;                        // prepare() ran: no more packing
+  // ratel_ctx_set_profiling: the runs recorded, the current run's and step's start (steady clock).
+  bool profiling = false;
+  std::vector<ratel::runtime::ProfiledRun> profile;
+  int64_t run_start_ns = 0, step_start_ns = 0;
+  std::string profile_table;
 };
 
 namespace ratel::deploy {

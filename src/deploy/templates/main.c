@@ -1,7 +1,7 @@
 /* main.c: ratel_runtime, the program `ratel -D` / `ratel compile` builds: runs the model of
  * model.c on input files and prints what HHB's hhb_runtime prints.
  *
- *   ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [-v] MODEL.rbm IN0 IN1 ...
+ *   ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [--profile F.json] [-v] MODEL.rbm IN0 IN1 ...
  *   ratel_runtime [options] MODEL.rbm LIST.txt        (LIST: groups of inputs, one run each)
  *
  * Inputs: raw .bin files hold float32 values, as HHB writes them (token ids stored as floats;
@@ -174,18 +174,22 @@ static int postprocess(ratel_ctx* c, const char* prefix) {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [-v] MODEL.rbm IN0 IN1 ...\n"
+          "usage: ratel_runtime [--loop N] [--threads N] [--bin-type f32|model] [--profile F.json] [-v]\n"
+          "                     MODEL.rbm IN0 IN1 ...\n"
           "       ratel_runtime [options] MODEL.rbm LIST.txt   (LIST: input files, one group per run)\n"
           "  --loop N       run each group N times; the average leaves out the first (warm-up) run\n"
           "  --threads N    worker threads (default 1; results do not depend on it)\n"
           "  --bin-type T   what .bin inputs hold: f32 (default, as HHB writes them) or model (the\n"
           "                 model's own element type)\n"
+          "  --profile F    time every kernel step: a Chrome trace in F (Perfetto, chrome://tracing)\n"
+          "                 and the time per op, printed after the runs\n"
           "  -v, --verbose  say which kernels run (instruction set, and why) on stderr\n");
   return 2;
 }
 
 int main(int argc, char** argv) {
   int loop_time = 1, threads = 1, bin_as_model_type = 0, verbose = 0, arg = 1;
+  const char* profile = NULL;
   for (; arg < argc && strncmp(argv[arg], "-", 1) == 0; ++arg) {
     if (strcmp(argv[arg], "-h") == 0 || strcmp(argv[arg], "--help") == 0) return usage();
     if (strcmp(argv[arg], "-v") == 0 || strcmp(argv[arg], "--verbose") == 0) {
@@ -195,6 +199,8 @@ int main(int argc, char** argv) {
     if (arg + 1 >= argc) return usage();
     if (strcmp(argv[arg], "--loop") == 0) {
       loop_time = atoi(argv[++arg]);
+    } else if (strcmp(argv[arg], "--profile") == 0) {
+      profile = argv[++arg];
     } else if (strcmp(argv[arg], "--threads") == 0) {
       threads = atoi(argv[++arg]);
     } else if (strcmp(argv[arg], "--bin-type") == 0) {
@@ -212,6 +218,7 @@ int main(int argc, char** argv) {
   ratel_ctx* c = NULL;
   if (ratel_ctx_open(model_path, &ratel_generated_model, threads, &c) != RATEL_OK) return fail(ratel_ctx_last_error());
   if (verbose) fprintf(stderr, "ratel_runtime: board %s, kernels %s\n", ratel_generated_model.board, ratel_kernel_isa());
+  if (profile) ratel_ctx_set_profiling(c, 1);
   const int input_num = (int)ratel_ctx_num_inputs(c);
   char** data_path = argv + arg;
   int path_count = argc - arg;
@@ -257,6 +264,14 @@ int main(int argc, char** argv) {
     }
   }
   if (list) free_string_list(list, path_count);
+  if (rc == 0 && profile) {
+    const char* table = ratel_ctx_write_profile(c, profile);
+    if (!table) {
+      rc = fail(ratel_ctx_last_error());
+    } else {
+      printf("%sprofile: wrote %s (open it in https://ui.perfetto.dev or chrome://tracing)\n", table, profile);
+    }
+  }
   ratel_ctx_close(c);
   return rc;
 }

@@ -1,43 +1,57 @@
-#include "profile_report.h"
+#include "runtime/profile.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-namespace ratel::cli {
+namespace ratel::runtime {
 namespace {
 
 std::string op_name(const ir::Node& n) { return n.domain.empty() ? n.op_type : n.domain + "." + n.op_type; }
 
 double ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+// A JSON string literal: quotes, backslashes and control characters escaped (names come from
+// model files).
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 std::string chrome_trace_json(const std::vector<ProfiledRun>& runs) {
-  nlohmann::json events = nlohmann::json::array();
+  std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [";
   double offset_us = 0;
+  bool first = true;
   for (size_t r = 0; r < runs.size(); ++r) {
     double end_us = offset_us;
-    for (const runtime::StepTime& t : runs[r]) {
+    for (const StepTime& t : runs[r]) {
       const double ts = offset_us + static_cast<double>(t.start_ns) / 1e3;
       const double dur = static_cast<double>(t.end_ns - t.start_ns) / 1e3;
-      events.push_back({{"name", t.node->name.empty() ? op_name(*t.node) : t.node->name},
-                        {"cat", op_name(*t.node)},
-                        {"ph", "X"},
-                        {"ts", ts},
-                        {"dur", dur},
-                        {"pid", 1},
-                        {"tid", 1},
-                        {"args", {{"op", op_name(*t.node)}, {"kernel", t.implementation}, {"run", r}}}});
+      const std::string op = json_string(op_name(*t.node));
+      out += fmt::format("{}\n {{\"name\": {}, \"cat\": {}, \"ph\": \"X\", \"ts\": {:.3f}, \"dur\": {:.3f}, "
+                         "\"pid\": 1, \"tid\": 1, \"args\": {{\"op\": {}, \"kernel\": {}, \"run\": {}}}}}",
+                         first ? "" : ",", json_string(t.node->name.empty() ? op_name(*t.node) : t.node->name), op, ts,
+                         dur, op, json_string(t.implementation), r);
+      first = false;
       end_us = std::max(end_us, ts + dur);
     }
     offset_us = end_us + 100;  // a visible gap between runs
   }
-  nlohmann::json trace = {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
-  return trace.dump(1) + "\n";
+  return out + "\n]}\n";
 }
 
 std::string profile_table(const std::vector<ProfiledRun>& runs, size_t top) {
@@ -53,7 +67,7 @@ std::string profile_table(const std::vector<ProfiledRun>& runs, size_t top) {
   std::map<const ir::Node*, std::pair<int64_t, std::string>> nodes;
   int64_t total = 0;
   for (size_t r = first; r < runs.size(); ++r) {
-    for (const runtime::StepTime& t : runs[r]) {
+    for (const StepTime& t : runs[r]) {
       const int64_t d = t.end_ns - t.start_ns;
       Op& op = ops[op_name(*t.node)];
       op.ns += d;
@@ -87,4 +101,4 @@ std::string profile_table(const std::vector<ProfiledRun>& runs, size_t top) {
   return s;
 }
 
-}  // namespace ratel::cli
+}  // namespace ratel::runtime

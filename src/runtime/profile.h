@@ -1,5 +1,5 @@
-// `ratel run --profile FILE`: profiled runs as a Chrome trace (chrome://tracing, Perfetto) and a
-// per-op table sorted by time.
+// Profiled runs (`ratel run --profile FILE`, `ratel_runtime --profile FILE`) as a Chrome trace
+// (chrome://tracing, Perfetto) and a per-op table sorted by time.
 #pragma once
 
 #include <string>
@@ -7,9 +7,9 @@
 
 #include "runtime/execution_plan.h"
 
-namespace ratel::cli {
+namespace ratel::runtime {
 
-using ProfiledRun = std::vector<runtime::StepTime>;
+using ProfiledRun = std::vector<StepTime>;
 
 // Trace Event Format: one complete event ("ph": "X") per kernel step, named by its node, with
 // the op and the kernel's implementation in args; the runs one after another on one timeline.
@@ -19,4 +19,4 @@ std::string chrome_trace_json(const std::vector<ProfiledRun>& runs);
 // then the `top` slowest nodes. Runs after the first only, when there are several (warm-up).
 std::string profile_table(const std::vector<ProfiledRun>& runs, size_t top = 10);
 
-}  // namespace ratel::cli
+}  // namespace ratel::runtime
