@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
       "          --input-shape '1 384;1 384;1 384' --output-name \"output_start_logits;output_end_logits\" \\\n"
       "          --board x86_64 --quantization-scheme float32 --postprocess save_and_top5 -D --without-preprocess\n"
       "    writes ratel_out/ (model.rbm, model.c, main.c, io.c/h, process.c/h, Makefile, ratel_runtime); run it with\n"
-      "    ratel_out/ratel_runtime ratel_out/model.rbm input_ids.bin input_mask.bin segment_ids.bin"};
+      "    ratel_out/ratel_runtime ratel_out/model.rbm input_ids.bin input_mask.bin segment_ids.bin\n"
+      "    With --board c920 (the seed's board; also c906, c908, c920v2, th1520) ratel_runtime is a static riscv64\n"
+      "    executable to copy to the board (here: qemu-riscv64 -cpu rv64,v=false ratel_out/ratel_runtime ...)."};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "ratel 0.1.0");
   auto hhb = ratel::cli::add_hhb_options(app);
