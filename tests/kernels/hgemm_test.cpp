@@ -383,7 +383,9 @@ TEST(PackedHGemmB, DefaultPackingComputes) {
     auto packed = f == 0 ? kernels::PackedHGemmB::pack_f16(b, 2, 3, 3)
                          : kernels::PackedHGemmB::pack_bf16(b, 2, 3, 3);
     ASSERT_TRUE(packed.ok()) << packed.status().message();
-    EXPECT_EQ(packed->view().ukernel->isa, cpu::active_isa());
+    // x86 has a kernel for every ISA level; on riscv64 these GEMMs have only the portable one so far.
+    EXPECT_EQ(packed->view().ukernel->isa,
+              cpu::active_isa() == cpu::Isa::kRvv ? cpu::Isa::kGeneric : cpu::active_isa());
     std::vector<float> c(6);
     kernels::hgemm_packed(2, a, 2, packed->view(), c.data(), 3);
     EXPECT_EQ(c, (std::vector<float>{41, 52, 63, 4100, 5200, 6300}));
