@@ -359,10 +359,12 @@ TEST_P(HGemmF16KernelTest, Int8WeightsWithScalesExactlyEqual) {
           // Two roundings, or one where the compiler contracts to a fused multiply-add (gcc does
           // on riscv64, where fmadd.s is in the base ISA; x86-64's baseline has no FMA).
           const float s_j = scales[sc == 1 ? 0 : j];
-          const float want = acc[i * n + j] * s_j + bias[j];
+          volatile float product = acc[i * n + j] * s_j;  // rounded: volatile stops the contraction here
+          const float want = product + bias[j];
           const float want_fused = std::fma(acc[i * n + j], s_j, bias[j]);
           ASSERT_TRUE(c[i * n + j] == want || c[i * n + j] == want_fused)
-              << i << "," << j << ": " << c[i * n + j] << " is neither " << want << " nor " << want_fused;
+              << i << "," << j << ": " << c[i * n + j] << " is neither " << want << " nor " << want_fused
+              << " (sum " << acc[i * n + j] << ", scale " << s_j << ", bias " << bias[j] << ")";
         }
       }
     }
