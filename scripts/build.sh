@@ -13,4 +13,6 @@ esac
 jobs=${RATEL_JOBS:-$(nproc)}
 cmake -S . -B "build/$kind" -G Ninja "${flags[@]}" ${RATEL_CMAKE_ARGS:-} >/dev/null
 echo "build: building build/$kind with $jobs jobs"
-cmake --build "build/$kind" -j "$jobs"
+# RATEL_BUILD_TARGET: one target instead of everything (scripts/test.sh builds only the unit test
+# executables in the ASan build).
+cmake --build "build/$kind" -j "$jobs" ${RATEL_BUILD_TARGET:+--target "$RATEL_BUILD_TARGET"}

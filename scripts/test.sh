@@ -15,7 +15,7 @@ RATEL_WITH_CROSS=1 scripts/install-deps.sh
 if [ -x scripts/setup-python-env.sh ]; then scripts/setup-python-env.sh; fi
 
 scripts/build.sh release
-scripts/build.sh asan
+RATEL_BUILD_TARGET=ratel_unit_test_executables scripts/build.sh asan  # it runs the unit tests only
 
 select=(-LE big)
 [ $big = 1 ] && select=()
