@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The seed's question answered by the real model quantized at load (float16, int8_asym per
-# channel, int16_sym; integer schemes calibrated on tune questions), the F1 cost of int8 on all
-# 1716 held-out questions (evaluation only: nothing is tuned on them), and auto-hybrid quantization
+# channel, int16_sym; integer schemes calibrated on tune questions), the F1 cost of int8 on
+# held-out questions (evaluation only: nothing is tuned on them), and auto-hybrid quantization
 # choosing float32 layers on tune questions. Skipped (77) without the shared assets.
-#   quantized_qa.sh RATEL_BINARY
+#   quantized_qa.sh RATEL_BINARY          the first 400 held-out questions (default suite, ~1 min)
+#   quantized_qa.sh RATEL_BINARY --full   all 1716 of them (label big, ~3 min on 2 cores)
 set -euo pipefail
 ratel=$1
+full=0
+[ "${2:-}" = "--full" ] && full=1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 assets=${RATEL_ASSETS:-$repo/../shared}
 # ratel finds the shared BERT vocabulary through RATEL_ASSETS (ctest runs this from the build tree,
@@ -25,7 +28,7 @@ calib=(--calibrate-dataset "$tune")  # its first 100 questions
 # A failing ratel must show its message here, not end the script silently under set -e.
 qa() { "$ratel" qa "$@" 2>&1 || echo "(ratel exited with status $?)"; }
 
-for q in "float16" "int8_asym --channel-quantization ${calib[*]}" "int16_sym --channel-quantization ${calib[*]}"; do
+[ $full = 1 ] || for q in "float16" "int8_asym --channel-quantization ${calib[*]}" "int16_sym --channel-quantization ${calib[*]}"; do
   # shellcheck disable=SC2086
   out=$(qa -m "$model" --squad "$seed" -o "$work" --quantization-scheme $q)
   if grep -q '^\[Answer\]: Denver Broncos$' <<<"$out"; then
@@ -36,19 +39,30 @@ for q in "float16" "int8_asym --channel-quantization ${calib[*]}" "int16_sym --c
 done
 
 f1() { sed -n 's/^exact match [0-9.]*, F1 \([0-9.]*\) over.*/\1/p'; }
-f32=$(qa -m "$model" --squad "$heldout" -o "$work" -t 2 | f1)
-i8=$(qa -m "$model" --squad "$heldout" -o "$work" -t 2 --quantization-scheme int8_asym --channel-quantization \
-     "${calib[@]}" | f1)
-# All 1716 held-out questions: int8 flips answers chaotically, so a few hundred questions move
-# by ±2 F1 under perturbations as small as fp16 embeddings (measured: 286 questions -0.9 with
-# float32 embeddings, -2.5 with fp16; 275 tune questions: -0.32 and -0.27), and even the whole
-# split moves by a few tenths (-0.20 with float32 embeddings, -0.55 with fp16: docs/QUANTIZATION.md).
-# The target is 0.5; this allows 1.0, so it catches a broken quantizer (tens of F1), not noise.
-if [ -n "$f32" ] && [ -n "$i8" ] && python3 -c "import sys; sys.exit(0 if $f32 - $i8 <= 1.0 else 1)"; then
-  echo "PASS: int8_asym per channel F1 $i8 vs float32 $f32 on the 1716 held-out questions"
+# int8 flips answers chaotically, so a few hundred questions move by ±2 F1 under perturbations as
+# small as fp16 embeddings (measured: 286 questions -0.9 with float32 embeddings, -2.5 with fp16;
+# 275 tune questions: -0.32 and -0.27), and even the whole split moves by a few tenths (-0.20 with
+# float32 embeddings, -0.55 with fp16: docs/QUANTIZATION.md). The target is 0.5 on the whole split;
+# these limits (1.0 on all 1716, 3.0 on 400) catch a broken quantizer (tens of F1), not noise.
+if [ $full = 1 ]; then
+  which="the 1716 held-out questions"; allowed=1.0; select=()
 else
-  echo "FAIL: int8_asym per channel F1 $i8 vs float32 $f32 on the 1716 held-out questions (drop > 1)"; fail=1
+  which="the first 400 held-out questions"; allowed=3.0
+  python3 -c "
+import json, sys
+ids = [q['id'] for a in json.load(open(sys.argv[1]))['data'] for p in a['paragraphs'] for q in p['qas']]
+print('\n'.join(ids[:400]))" "$heldout" >"$work/ids.txt"
+  select=(--questions "@$work/ids.txt")
 fi
+f32=$(qa -m "$model" --squad "$heldout" "${select[@]}" -o "$work" -t 2 | f1)
+i8=$(qa -m "$model" --squad "$heldout" "${select[@]}" -o "$work" -t 2 --quantization-scheme int8_asym \
+     --channel-quantization "${calib[@]}" | f1)
+if [ -n "$f32" ] && [ -n "$i8" ] && python3 -c "import sys; sys.exit(0 if $f32 - $i8 <= $allowed else 1)"; then
+  echo "PASS: int8_asym per channel F1 $i8 vs float32 $f32 on $which (allowed drop $allowed)"
+else
+  echo "FAIL: int8_asym per channel F1 $i8 vs float32 $f32 on $which (drop > $allowed)"; fail=1
+fi
+[ $full = 1 ] && exit $fail  # the rest is the default run's
 
 # int8_sym per tensor, calibrated on 10 questions: 7.8 F1 lost on the 30 scored ones, so the
 # search runs (one layer kept float32 brings it back, as measured when this test was written).
