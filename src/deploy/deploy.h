@@ -44,6 +44,7 @@ struct DeployOptions {
   std::string requested_scheme;               // what the user asked for, if different (recorded)
   bool channel_quantization = false;
   std::vector<std::string> float_layers;
+  float smooth_quant_alpha = 0.0f;
   std::string embedding_quantization = "auto";  // with a scheme: the embedding tables' storage
   // Integer schemes: measures the activation ranges on the float32 model, imported and bound
   // exactly as the bundle's (the CLI runs quant::calibrate on its calibration samples; deploy

@@ -1,8 +1,8 @@
 // Quantized and half-precision dense layers (domain "ratel"), produced by the quantizer
 // (src/quant/, `ratel quantize`) from ratel.Dense:
 //
-//   ratel.QDense(X[..., K] f32, W[K, N], W_scale?, W_zero_point?, B[N]? f32, R[..., N]? f32;
-//                x_type, x_scale, x_zero_point, x_qmin, x_qmax, activation)
+//   ratel.QDense(X[..., K] f32, W[K, N], W_scale?, W_zero_point?, B[N]? f32, R[..., N]? f32,
+//                X_smooth[K]? f32; x_type, x_scale, x_zero_point, x_qmin, x_qmax, activation)
 //
 // x_type says what happens to X before the multiply, W's type what the weights are:
 //   x_type u8 / s8 / s16 (integer schemes: int8_asym, int8_sym, uint8_asym, int8_asym_w_sym,
@@ -10,6 +10,9 @@
 //   W_zero_point i32 [N] or [1] in W's range (absent: 0; must be 0 for i16):
 //       xq[m][k] = clamp(round_half_even(X[m][k] / x_scale), x_qmin - x_zero_point,
 //                        x_qmax - x_zero_point) + x_zero_point        (ops/quant_math.h)
+//     with X_smooth (SmoothQuant, passes/integer_quantization.cpp), X[m][k] * X_smooth[k] (one
+//     float multiplication) in place of X[m][k]: the quantizer divides outlier channels down and
+//     multiplies the weights' rows up by the same factors;
 //       acc[m][n] = sum_k (xq[m][k] - x_zero_point) * (W[k][n] - W_zero_point[n])   (int32,
 //                   mod 2^32 like the hardware; the quantizer picks scales so it never wraps)
 //       Y = act(float(acc) * (x_scale * W_scale[n]) + B[n]) + R      (each a float operation)
@@ -169,6 +172,19 @@ Status infer_qdense(InferContext& ctx) {
                               shape_str(ctx.input_shape(5)));
     }
   }
+  if (ctx.has_input(6)) {
+    if (!integer) return invalid_argument("X_smooth is only for integer activations");
+    if (ctx.input_dtype(6) != DType::kF32 || ctx.input_shape(6) != Shape{w[0]}) {
+      return invalid_argument("X_smooth must be f32 [{}], got {} {}", w[0], dtype_name(ctx.input_dtype(6)),
+                              shape_str(ctx.input_shape(6)));
+    }
+    if (const Tensor* f = ctx.input_constant(6)) {
+      for (int64_t i = 0; i < w[0]; ++i) {
+        const float v = f->data<float>()[i];
+        if (!(v > 0) || !std::isfinite(v)) return invalid_argument("X_smooth[{}] = {} is not a positive finite number", i, v);
+      }
+    }
+  }
   ctx.set_output(0, DType::kF32, std::move(y));
   return Status::Ok();
 }
@@ -205,6 +221,7 @@ Status compute_qdense(KernelContext& ctx) {
   const Tensor* wz = ctx.has_input(3) ? &ctx.in(3) : nullptr;
   const float* bias = ctx.has_input(4) ? ctx.in(4).data<float>() : nullptr;
   const float* res = ctx.has_input(5) ? ctx.in(5).data<float>() : nullptr;
+  const float* smooth = ctx.has_input(6) ? ctx.in(6).data<float>() : nullptr;
   auto scale_of = [&](int64_t j) { return ws ? ws->data<float>()[ws->numel() == 1 ? 0 : j] : 1.0f; };
   const float* px = x.data<float>();
   float* py = ctx.out(0).mutable_data<float>();
@@ -213,7 +230,7 @@ Status compute_qdense(KernelContext& ctx) {
   std::vector<double> xf(static_cast<size_t>(k));
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t kk = 0; kk < k; ++kk) {
-      const float v = px[i * k + kk];
+      const float v = smooth ? px[i * k + kk] * smooth[kk] : px[i * k + kk];
       if (integer) {
         xq[static_cast<size_t>(kk)] =
             ops::quant::quantize_value(v, p.x_scale, p.x_zero_point, p.x_qmin, p.x_qmax) - p.x_zero_point;

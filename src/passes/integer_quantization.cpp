@@ -20,6 +20,7 @@
 // layer without a calibrated range (never reached by the samples) stays f32 too.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "ops/quant_math.h"
@@ -92,10 +93,54 @@ Int16Split split_int16(const Tensor& w, bool per_channel) {
   return best;
 }
 
+// SmoothQuant (Xiao et al. 2023): a per-tensor activation scale is set by the few outlier channels
+// (MiniLM's post-layer-norm and post-GELU inputs have one channel ~15x the median), which leaves
+// the other channels a handful of levels. Dividing input channel k by
+// s_k = max|x_k|^alpha / max_n |w[k][n]|^(1 - alpha) and multiplying weight row k by it keeps
+// x · W exact in real arithmetic while moving the outliers' range into weights quantized per
+// output column. The kernel multiplies x by f_k = 1/s_k before quantizing (QDense's X_smooth).
+struct Smoothing {
+  Tensor weights;                    // w[k][n] / f_k
+  std::vector<float> factors;        // f_k
+  ValueRange range;                  // of x[., k] * f_k, from the per-channel extremes
+};
+
+std::optional<Smoothing> smooth(const Tensor& w, const ValueRange& r, float alpha) {
+  const int64_t k = w.dim(0), n = w.dim(1);
+  if (!(alpha > 0) || r.channel_min.size() != static_cast<size_t>(k) || r.channel_max.size() != r.channel_min.size()) {
+    return std::nullopt;
+  }
+  Result<Tensor> scaled = w.clone();
+  if (!scaled.ok()) return std::nullopt;
+  Smoothing out{std::move(scaled).value(), std::vector<float>(static_cast<size_t>(k), 1.0f), {0, 0}};
+  const float* src = w.data<float>();
+  float* dst = out.weights.mutable_data<float>();
+  for (int64_t i = 0; i < k; ++i) {
+    const size_t c = static_cast<size_t>(i);
+    const double x_max = std::max(std::fabs(r.channel_min[c]), std::fabs(r.channel_max[c]));
+    double w_max = 0;
+    for (int64_t j = 0; j < n; ++j) w_max = std::max(w_max, static_cast<double>(std::fabs(src[i * n + j])));
+    float f = 1.0f;
+    // A channel that is always zero, or meets only zero weights, has nothing to balance.
+    if (x_max > 0 && w_max > 0) f = static_cast<float>(std::pow(w_max, 1.0 - alpha) / std::pow(x_max, alpha));
+    if (!(f > 0) || !std::isfinite(f)) f = 1.0f;
+    out.factors[c] = f;
+    for (int64_t j = 0; j < n; ++j) dst[i * n + j] = static_cast<float>(static_cast<double>(src[i * n + j]) / f);
+    // x * f is monotonic in x (f > 0), so the channel's extremes give the extremes of its products.
+    if (r.channel_min[c] <= r.channel_max[c]) {
+      out.range.min = std::min(out.range.min, r.channel_min[c] * f);
+      out.range.max = std::max(out.range.max, r.channel_max[c] * f);
+    }
+  }
+  return out;
+}
+
 class IntegerQuantization : public Pass {
  public:
-  IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges, std::vector<std::string> keep)
-      : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)), keep_(std::move(keep)) {}
+  IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges, std::vector<std::string> keep,
+                      float smooth_alpha)
+      : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)), keep_(std::move(keep)),
+        smooth_alpha_(smooth_alpha) {}
   const char* name() const override { return "integer-quantization"; }
   const char* summary() const override {
     return "ratel.Dense with a calibrated input range -> ratel.QDense with integer activations and weights";
@@ -120,23 +165,32 @@ class IntegerQuantization : public Pass {
       ops::quant::QRange wr = ops::quant::storage_range(t.w_type);
       if (t.x_symmetric) xr.min = -xr.max;  // [-127, 127]: the same step on both sides of 0
       if (t.w_symmetric) wr.min = -wr.max;
+      std::optional<Smoothing> smoothing = smooth(w->constant, range->second, smooth_alpha_);
+      const Tensor& weights = smoothing ? smoothing->weights : w->constant;
+      const ValueRange& x_range = smoothing ? smoothing->range : range->second;
       QuantizedWeights qw;
       if (scheme_ == IntegerScheme::kInt16Sym) {
-        const Int16Split split = split_int16(w->constant, per_channel_);
+        const Int16Split split = split_int16(weights, per_channel_);
         xr = {-split.qx, split.qx};
         qw = std::move(split.weights);
       } else {
-        qw = quantize_weights(w->constant, t.w_type, t.w_symmetric, per_channel_, wr.min, wr.max);
+        qw = quantize_weights(weights, t.w_type, t.w_symmetric, per_channel_, wr.min, wr.max);
       }
-      const Affine xa = affine_for(range->second.min, range->second.max, xr.min, xr.max, t.x_symmetric);
+      const Affine xa = affine_for(x_range.min, x_range.max, xr.min, xr.max, t.x_symmetric);
       ir::Value* bias = d->has_input(2) ? d->inputs[2] : nullptr;
       ir::Value* residual = d->has_input(3) ? d->inputs[3] : nullptr;
       ir::Value* wq = add_constant(graph, w->name + "_q", std::move(qw.data));
       ir::Value* scale = add_constant(graph, w->name + "_scale", std::move(qw.scale));
       ir::Value* zero = qw.zero_point.defined() ? add_constant(graph, w->name + "_zero_point", std::move(qw.zero_point))
                                                 : nullptr;
+      ir::Value* factors = nullptr;
+      if (smoothing) {
+        factors = add_constant(graph, w->name + "_smooth",
+                               Tensor::from_vector(smoothing->factors, Shape{w->shape[0]}));
+      }
       d->op_type = "QDense";
-      d->inputs = {d->inputs[0], wq, scale, zero, bias, residual};
+      d->inputs = {d->inputs[0], wq, scale, zero, bias, residual, factors};
+      if (!factors) d->inputs.pop_back();
       d->attrs.set("x_type", std::string(t.x_type));
       d->attrs.set("x_scale", xa.scale);
       d->attrs.set("x_zero_point", static_cast<int64_t>(xa.zero_point));
@@ -152,6 +206,7 @@ class IntegerQuantization : public Pass {
   bool per_channel_;
   ActivationRanges ranges_;
   std::vector<std::string> keep_;
+  float smooth_alpha_;
 };
 
 }  // namespace
@@ -181,8 +236,9 @@ bool dense_layer_matches(const ir::Node& node, const std::string& pattern) {
 }
 
 std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
-                                                std::vector<std::string> float_layers) {
-  return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges), std::move(float_layers));
+                                                std::vector<std::string> float_layers, float smooth_alpha) {
+  return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges), std::move(float_layers),
+                                               smooth_alpha);
 }
 
 }  // namespace ratel::passes

@@ -37,8 +37,13 @@ std::unique_ptr<Pass> make_embedding_quantization(EmbeddingStorage storage);
 // The integer schemes quantize activations too, with ranges measured by calibration
 // (quant/calibration.h): the [min, max] of each dense layer's input, by value name.
 struct ValueRange {
+  ValueRange() = default;
+  ValueRange(float lo, float hi) : min(lo), max(hi) {}
   float min = 0;
   float max = 0;
+  // Per input channel (the last dimension), the smallest and largest value seen; empty when not
+  // measured. Smoothing (make_integer_quantization's smooth_alpha) needs them.
+  std::vector<float> channel_min, channel_max;
 };
 using ActivationRanges = std::map<std::string, ValueRange>;
 
@@ -51,8 +56,13 @@ int integer_scheme_levels(IntegerScheme scheme, int64_t k);
 // Layers matching one of `float_layers` stay float32 (mixed precision, HHB's --hybrid-layer-name):
 // a pattern matches a dense layer when it is a substring of its output's, weight's or bias's name
 // (e.g. "encoder.layer.5." or "qa_outputs").
+// smooth_alpha in (0, 1] smooths activation outliers into the weights (SmoothQuant, Xiao et al.
+// 2023): input channel k is divided by s_k = max|x_k|^alpha / max|w_k|^(1 - alpha) before it is
+// quantized and weight row k multiplied by s_k, for every layer whose range has per-channel
+// extremes; 0 leaves activations as they are.
 std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
-                                                std::vector<std::string> float_layers = {});
+                                                std::vector<std::string> float_layers = {},
+                                                float smooth_alpha = 0.0f);
 // True if `pattern` selects the dense layer `node` in the sense above.
 bool dense_layer_matches(const ir::Node& node, const std::string& pattern);
 

@@ -20,6 +20,7 @@ struct Watched {
   std::string name;
   float min = std::numeric_limits<float>::infinity();
   float max = -std::numeric_limits<float>::infinity();
+  std::vector<float> channel_min, channel_max;  // per element of the last dimension
   Histogram hist;
   size_t last_run = SIZE_MAX;  // a value feeding several dense layers counts once per run
 };
@@ -202,14 +203,26 @@ Result<passes::ActivationRanges> calibrate(runtime::Session& session, size_t sam
       w.hist.add(data, n);
       return;
     }
-    for (size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(data[i])) {
-        problem = invalid_argument("calibration sample {}: activation '{}' holds {} at element {} (the float "
-                                   "model produces NaN/infinity on this input)", sample, w.name, data[i], i);
-        return;
+    if (w.channel_min.empty()) {
+      w.channel_min.assign(static_cast<size_t>(k), std::numeric_limits<float>::infinity());
+      w.channel_max.assign(static_cast<size_t>(k), -std::numeric_limits<float>::infinity());
+    }
+    const size_t channels = w.channel_min.size();
+    for (size_t row = 0; row < n; row += channels) {
+      for (size_t c = 0; c < channels; ++c) {
+        const float v = data[row + c];
+        if (!std::isfinite(v)) {
+          problem = invalid_argument("calibration sample {}: activation '{}' holds {} at element {} (the float "
+                                     "model produces NaN/infinity on this input)", sample, w.name, v, row + c);
+          return;
+        }
+        w.channel_min[c] = std::min(w.channel_min[c], v);
+        w.channel_max[c] = std::max(w.channel_max[c], v);
       }
-      w.min = std::min(w.min, data[i]);
-      w.max = std::max(w.max, data[i]);
+    }
+    for (size_t c = 0; c < w.channel_min.size(); ++c) {
+      w.min = std::min(w.min, w.channel_min[c]);
+      w.max = std::max(w.max, w.channel_max[c]);
     }
   };
   RATEL_RETURN_IF_ERROR(session.set_observer(observer));
@@ -246,6 +259,8 @@ Result<passes::ActivationRanges> calibrate(runtime::Session& session, size_t sam
   for (const auto& [id, w] : watched) {
     if (!(w.min <= w.max)) continue;  // a layer the samples never reached
     ranges[w.name] = passes == 2 ? choose_range(w.hist, options) : passes::ValueRange{w.min, w.max};
+    ranges[w.name].channel_min = w.channel_min;
+    ranges[w.name].channel_max = w.channel_max;
     if (options.mode == CalibrateMode::kKlDivergence) {
       passes::ValueRange& r = ranges[w.name];
       r.min = std::max(r.min, w.min);

@@ -161,7 +161,8 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
         if (!found) return invalid_argument("--hybrid-layer-name '{}' matches no dense layer", pattern);
       }
       quantize.push_back(passes::make_integer_quantization(*integer, options.channel_quantization,
-                                                           options.activation_ranges, options.float_layers));
+                                                           options.activation_ranges, options.float_layers,
+                                                           options.smooth_quant_alpha));
     } else {
       RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
       quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));

@@ -40,6 +40,9 @@ struct LoadOptions {
   passes::ActivationRanges activation_ranges;
   // Integer schemes: dense layers to keep float32 (patterns, see passes::dense_layer_matches).
   std::vector<std::string> float_layers;
+  // Integer schemes: SmoothQuant's alpha in (0, 1] (passes::make_integer_quantization), 0 for none.
+  // Needs per-channel extremes in activation_ranges (quant::calibrate measures them).
+  float smooth_quant_alpha = 0.0f;
   // With any scheme but float32, large embedding tables (passes/embedding_quantization.cpp):
   // "auto" (fp16; bf16 with bfloat16), "int8" (blocks of 32), "float16", "bfloat16", "float32".
   std::string embedding_quantization = "auto";

@@ -394,6 +394,26 @@ TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 0.1) << i;
   }
+  // --smooth-quant: near float32 too; alpha outside [0, 1], a scheme without integer activations
+  // and a mode that clips are errors.
+  r = ratel(run + "--quantization-scheme int8_asym --channel-quantization --calibrate-dataset " + file("calib") +
+            " --smooth-quant 0.75 --output-dir " + file("smooth"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto smoothed = io::read_npy(file("smooth") + "/y.npy");
+  ASSERT_TRUE(smoothed.ok()) << smoothed.status().message();
+  const std::vector<float> sa = smoothed->to_vector<float>(), sb = exact->to_vector<float>();
+  ASSERT_EQ(sa.size(), sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) EXPECT_NEAR(sa[i], sb[i], 0.1) << i;
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") + " --smooth-quant 1.5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--smooth-quant 1.5: give alpha in [0, 1] (0: off) or auto");
+  r = ratel(run + "--quantization-scheme float16 --smooth-quant 0.5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--smooth-quant is for the integer schemes ('float16' is not one)");
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") +
+            " --calibrate-mode mse --smooth-quant 0.5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--smooth-quant needs --calibrate-mode maxmin (got mse)");
   // --dump-quantization-loss: the table and the CSV; without a quantization scheme, an error.
   r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") +
             " --dump-quantization-loss --output-dir " + file("loss"));

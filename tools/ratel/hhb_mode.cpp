@@ -47,6 +47,7 @@ struct HhbQuantExtras {
   std::vector<std::string> hybrid_layers;
   std::string hybrid_scheme;
   std::string embedding;  // Ratel's --embedding-quantization (empty: auto)
+  std::string smooth_quant;  // Ratel's --smooth-quant (empty: auto)
 };
 HhbQuantExtras& quant_extras() {
   static HhbQuantExtras extras;
@@ -119,6 +120,7 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
   q.calibrate_dataset = o.calibrate_dataset;
   if (!x.calibrate_mode.empty()) q.calibrate_mode = x.calibrate_mode;
   if (!x.embedding.empty()) q.embedding = x.embedding;
+  if (!x.smooth_quant.empty()) q.smooth_quant = x.smooth_quant;
   if (!x.embedding.empty() && scheme == "float32") {
     warnings->push_back("--embedding-quantization " + x.embedding + " has no effect without a quantization scheme");
   }
@@ -137,6 +139,7 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
     }
     RATEL_RETURN_IF_ERROR(check_calibration_folder(q.calibrate_dataset));
     RATEL_RETURN_IF_ERROR(quant::parse_calibrate_mode(q.calibrate_mode).status().with_context("--calibrate-mode"));
+    RATEL_RETURN_IF_ERROR(check_quant_options(q));  // --smooth-quant's alpha and mode
     return q;
   }
   if (!q.hybrid_layers.empty()) {
@@ -149,6 +152,10 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
   }
   if (!x.calibrate_mode.empty()) {
     warnings->push_back("--calibrate-mode " + x.calibrate_mode + " is not used: " + scheme + " needs no calibration");
+  }
+  if (!x.smooth_quant.empty()) {
+    warnings->push_back("--smooth-quant has no effect: " + scheme + " does not quantize activations");
+    q.smooth_quant = "auto";
   }
   if (q.channel_quantization && scheme != "float16_w_int8") {
     warnings->push_back("--channel-quantization has no effect: " + scheme + " has no integer weights");
@@ -232,6 +239,7 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
       ->delimiter(',');
   add("--hybrid-quantization-scheme", quant_extras().hybrid_scheme,
       "The --hybrid-layer-name layers' scheme: float32 (the only one Ratel implements)");
+  add("--smooth-quant", quant_extras().smooth_quant, std::string("Ratel: ") + kSmoothQuantHelp + " (default: auto)");
   add("--embedding-quantization", quant_extras().embedding,
       "Ratel: with a quantization scheme, how the embedding tables are stored: auto (default: float16; bfloat16 "
       "with the bfloat16 scheme), int8 (a scale per 32 elements), float16, bfloat16 or float32 (as ratel run)");

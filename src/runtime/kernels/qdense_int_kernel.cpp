@@ -13,6 +13,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernels/qgemm.h"
 #include "ops/quant_math.h"
@@ -32,6 +33,7 @@ struct XQuant {
   float scale = 1.0f;
   int32_t zero_point = 0;
   int32_t qmin = 0, qmax = 0;
+  const float* smooth = nullptr;  // X_smooth[k] (SmoothQuant), or none
 };
 
 size_t element_size(kernels::QType t) { return t == kernels::QType::kS16 ? 2 : 1; }
@@ -42,19 +44,28 @@ void quantize_rows(const float* x, T* q, int64_t begin, int64_t end, size_t k, c
   for (int64_t r = begin; r < end; ++r) {
     const float* xr = x + static_cast<size_t>(r) * k;
     T* qr = q + static_cast<size_t>(r) * k;
-    // quantize_value's result lies in [qmin, qmax], within T's range: the cast is exact.
-    for (size_t i = 0; i < k; ++i) {
-      qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i], p.scale, p.zero_point, p.qmin, p.qmax));
+    // quantize_value's result lies in [qmin, qmax], within T's range: the cast is exact. The
+    // smoothing product is the reference's one float multiplication.
+    if (p.smooth) {
+      for (size_t i = 0; i < k; ++i) {
+        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i] * p.smooth[i], p.scale, p.zero_point, p.qmin, p.qmax));
+      }
+    } else {
+      for (size_t i = 0; i < k; ++i) {
+        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i], p.scale, p.zero_point, p.qmin, p.qmax));
+      }
     }
   }
 }
 
 class QDenseIntKernel : public Kernel {
  public:
-  QDenseIntKernel(kernels::PackedQGemmB weight, const XQuant& xq, size_t max_rows,
+  QDenseIntKernel(kernels::PackedQGemmB weight, const XQuant& xq, std::vector<float> smooth, size_t max_rows,
                   kernels::Activation activation, bool gelu_tanh, std::string name)
-      : weight_(std::move(weight)), xq_(xq), max_rows_(max_rows), activation_(activation),
-        gelu_tanh_(gelu_tanh), name_(std::move(name)) {}
+      : weight_(std::move(weight)), xq_(xq), smooth_(std::move(smooth)), max_rows_(max_rows),
+        activation_(activation), gelu_tanh_(gelu_tanh), name_(std::move(name)) {
+    xq_.smooth = smooth_.empty() ? nullptr : smooth_.data();
+  }
 
   Status run(const ExecContext& ctx, std::span<const Tensor* const> in,
              std::span<Tensor* const> out) const override {
@@ -97,7 +108,7 @@ class QDenseIntKernel : public Kernel {
   }
   const char* implementation() const override { return name_.c_str(); }
   // W, W_scale and W_zero_point live on in the packed weight; the bias is read at run time.
-  bool keeps_own_copy_of_input(size_t i) const override { return i >= 1 && i <= 3; }
+  bool keeps_own_copy_of_input(size_t i) const override { return (i >= 1 && i <= 3) || i == 6; }
 
  private:
   void quantize(const ExecContext& ctx, const float* x, void* q, int64_t m, size_t k) const {
@@ -113,6 +124,7 @@ class QDenseIntKernel : public Kernel {
 
   kernels::PackedQGemmB weight_;
   XQuant xq_;
+  std::vector<float> smooth_;  // X_smooth, copied: the node's constant may be released
   size_t max_rows_;
   kernels::Activation activation_;
   bool gelu_tanh_;
@@ -189,8 +201,10 @@ Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node
   const ir::Value* w = node.inputs[1];
   const ir::Value* scale = node.has_input(2) ? node.inputs[2] : nullptr;
   const ir::Value* zero = node.has_input(3) ? node.inputs[3] : nullptr;
+  const ir::Value* smooth = node.has_input(6) ? node.inputs[6] : nullptr;
   // Packing needs the weights and their quantization parameters at load time.
-  if (!w->is_constant() || !scale || !scale->is_constant() || (zero && !zero->is_constant())) {
+  if (!w->is_constant() || !scale || !scale->is_constant() || (zero && !zero->is_constant()) ||
+      (smooth && !smooth->is_constant())) {
     return std::unique_ptr<Kernel>();
   }
   if (!static_shape(x) || x->dtype != DType::kF32 || scale->dtype != DType::kF32 ||
@@ -228,9 +242,17 @@ Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node
   if (!packed.ok()) return packed.status().with_context(node.describe());
   const std::string name = std::string(qtype_name(xq->type)) + " x " + qtype_name(qw.type) + " qgemm (" +
                            packed->view().ukernel->name + ")";
+  std::vector<float> smooth_factors;
+  if (smooth) {
+    if (smooth->dtype != DType::kF32 || smooth->constant.numel() != static_cast<int64_t>(k)) {
+      return std::unique_ptr<Kernel>();  // the reference kernel reports the error
+    }
+    smooth_factors.assign(smooth->constant.data<float>(), smooth->constant.data<float>() + k);
+  }
   const size_t max_rows = static_cast<size_t>(numel(x->shape)) / k;
-  return std::unique_ptr<Kernel>(new QDenseIntKernel(std::move(packed).value(), *xq, max_rows, act->epilogue,
-                                                     act->gelu_tanh, name));
+  return std::unique_ptr<Kernel>(new QDenseIntKernel(std::move(packed).value(), *xq, std::move(smooth_factors),
+                                                     max_rows, act->epilogue, act->gelu_tanh,
+                                                     smooth ? name + ", smoothed" : name));
 }
 
 }  // namespace ratel::runtime
