@@ -204,7 +204,7 @@ TEST(IntegerQuantizationTest, DenseLayersRunOnIntegersWithinTheRoundingBound) {
 
 // SmoothQuant: one input channel 40x the others sets a per-tensor step that leaves the others a
 // few levels; dividing channel k by s_k (and multiplying weight row k by it) must keep the result,
-// for every alpha, within the rounding bound of the smoothed x' = x / s and w' = s · w, and with
+// for every alpha (0.25 to 1), within the rounding bound of the smoothed x' = x / s and w' = s · w, and with
 // alpha 0.5 make it markedly closer to float32 than the unsmoothed layer.
 TEST(IntegerQuantizationTest, SmoothingMovesAnOutlierChannelIntoTheWeights) {
   constexpr int64_t kOutlier = 3;
@@ -227,9 +227,9 @@ TEST(IntegerQuantizationTest, SmoothingMovesAnOutlierChannelIntoTheWeights) {
   }
   const std::vector<float> exact = run(load(w, "float32", false), {x, r}, runtime::ExecutorKind::kReference);
 
-  double error[4] = {0, 0, 0, 0};
-  const float alphas[4] = {0.0f, 0.5f, 0.25f, 0.75f};
-  for (int smoothed = 0; smoothed < 4; ++smoothed) {
+  double error[5] = {0, 0, 0, 0, 0};
+  const float alphas[5] = {0.0f, 0.5f, 0.25f, 0.75f, 1.0f};
+  for (int smoothed = 0; smoothed < 5; ++smoothed) {
     const float alpha = alphas[smoothed];
     SCOPED_TRACE("alpha " + std::to_string(alpha));
     auto m = load(w, "int8_asym", true, *ranges, alpha);
