@@ -6,8 +6,9 @@
 # (replayed by tests/hardening/fuzz_regression_test.cpp in every build) and fix the bug.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    (default 60 s, all targets)
 #   RATEL_FUZZ_BUILD=dir     build folder (default build/fuzz)
-# Per target, <build>/stats/<target>.txt records the run (executions, coverage, corpus, when the
-# last new coverage was found); scripts/reliability-report.sh reads them.
+# Per target, <build>/stats/<target>.txt records the last run (executions, coverage, corpus, when
+# the last new coverage was found, the crash inputs it left) and <build>/stats/runs/
+# <target>-<time>.txt keeps every run; scripts/reliability-report.sh reads them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -60,7 +61,7 @@ fi
 # Bundles of the micro exports (ratel -f X.onnx -E): refreshed each run, as the format evolves.
 cp fuzz/seeds/bundle/*.rbm "$seeds/bundle/"
 
-mkdir -p "$build/crashes" "$build/corpus" "$build/stats" "$build/logs"
+mkdir -p "$build/crashes" "$build/corpus" "$build/stats/runs" "$build/logs"
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
@@ -70,18 +71,21 @@ for t in "${targets[@]}"; do
   [ "$t" = onnx_import ] && max_len=(-max_len=65536)
   [ "$t" = qa_features ] || [ "$t" = squad_json ] && max_len=(-max_len=16384)
   start=$(date +%s)
+  stamp=$build/stats/.start-$t
+  touch "$stamp"
   rc=0
   nice -n 10 "$build/fuzz/fuzz_$t" "$build/corpus/$t" "$seeds/$t" -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=20 -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 \
     "${max_len[@]}" >"$log" 2>&1 || rc=$?
   end=$(date +%s)
-  crashes=$(find "$build/crashes/$t" -type f | wc -l)
+  # Only this run's inputs: those of earlier runs stay in the folder until someone deletes them.
+  crashes=$(find "$build/crashes/$t" -type f -newer "$stamp" | wc -l)
   if [ $rc -ne 0 ] || [ "$crashes" -gt 0 ]; then
     echo "fuzz_$t FOUND A CRASH (exit $rc): see $log and $build/crashes/$t/" >&2
     status=1
   fi
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
-  rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | awk '{if ($2 > m) m = $2} END {print m + 0}')
+  execs=$(grep -oE 'stat::number_of_executed_units:[[:space:]]*[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+  rss=$(grep -oE 'stat::peak_rss_mb:[[:space:]]*[0-9]+' "$log" | awk '{if ($2 > m) m = $2} END {print m + 0}')
   last=$(grep -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|DONE|INITED)[[:space:]]' "$log" | tail -1 || true)
   cov=$(echo "$last" | grep -o 'cov: [0-9]*' | awk '{print $2}')
   ft=$(echo "$last" | grep -o 'ft: [0-9]*' | awk '{print $2}')
@@ -98,8 +102,9 @@ last_new_at_execution=${last_new:-0}
 peak_rss_mb=$rss
 crashes=$crashes
 exit_status=$rc
-date=$(date -u +%Y-%m-%dT%H:%MZ)
+date=$(date -u -d "@$start" +%Y-%m-%dT%H:%MZ)
 STATS
+  cp "$build/stats/$t.txt" "$build/stats/runs/$t-$(date -u -d "@$start" +%Y%m%dT%H%M%S).txt"
   echo "  $execs executions in $((end - start)) s, cov $cov ft $ft, corpus $corpus, last new coverage at execution ${last_new:-0}, crashes $crashes"
 done
 exit $status
