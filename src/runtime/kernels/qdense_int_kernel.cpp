@@ -41,18 +41,23 @@ size_t element_size(kernels::QType t) { return t == kernels::QType::kS16 ? 2 : 1
 // rows x k floats -> quantized elements of the activation type, row-major, same stride.
 template <typename T>
 void quantize_rows(const float* x, T* q, int64_t begin, int64_t end, size_t k, const XQuant& p) {
+  // Locals: a store through T* (a char type for u8/s8) may alias p, which would make the compiler
+  // reload p's fields after every element and keep the loops scalar.
+  const float scale = p.scale;
+  const int32_t zero_point = p.zero_point, qmin = p.qmin, qmax = p.qmax;
+  const float* const smooth = p.smooth;
   for (int64_t r = begin; r < end; ++r) {
     const float* xr = x + static_cast<size_t>(r) * k;
     T* qr = q + static_cast<size_t>(r) * k;
     // quantize_value's result lies in [qmin, qmax], within T's range: the cast is exact. The
     // smoothing product is the reference's one float multiplication.
-    if (p.smooth) {
+    if (smooth) {
       for (size_t i = 0; i < k; ++i) {
-        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i] * p.smooth[i], p.scale, p.zero_point, p.qmin, p.qmax));
+        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i] * smooth[i], scale, zero_point, qmin, qmax));
       }
     } else {
       for (size_t i = 0; i < k; ++i) {
-        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i], p.scale, p.zero_point, p.qmin, p.qmax));
+        qr[i] = static_cast<T>(ops::quant::quantize_value(xr[i], scale, zero_point, qmin, qmax));
       }
     }
   }
