@@ -3,7 +3,7 @@
 # Debian packages, the Python venv with ONNX Runtime/PyTorch/TensorFlow for reference models,
 # a Release build and an ASan+UBSan build, then CTest.
 #   scripts/test.sh          default suite (unit, ONNX conformance, end-to-end on small models;
-#                            ~20 minutes on 2 cores from a fresh machine)
+#                            sized for CI's 20-minute budget on 2 cores from a fresh machine)
 #   scripts/test.sh --riscv  also cross-builds the riscv64 runtime (riscv64 g++, clang-16, qemu-user)
 #                            and runs the deployed riscv64 runtimes under emulation (~5 more minutes)
 #   scripts/test.sh --big    also the slow suites: BERT-base exports, all 1716 held-out questions
