@@ -110,7 +110,7 @@ std::optional<Smoothing> smooth(const Tensor& w, const ValueRange& r, float alph
   if (!(alpha > 0) || r.channel_min.size() != static_cast<size_t>(k) || r.channel_max.size() != r.channel_min.size()) {
     return std::nullopt;
   }
-  Result<Tensor> scaled = w.clone();
+  Result<Tensor> scaled = Tensor::allocate(DType::kF32, w.shape());  // every element is written below
   if (!scaled.ok()) return std::nullopt;
   Smoothing out{std::move(scaled).value(), std::vector<float>(static_cast<size_t>(k), 1.0f), {0, 0}};
   const float* src = w.data<float>();
