@@ -24,16 +24,26 @@ done
 # With the riscv64 cross compilers and qemu-user, the build makes the riscv64 runtime archive and
 # the e2e suite runs deployed riscv64 runtimes under emulation; without them those tests report
 # themselves skipped. The default leaves the cross build out: it alone costs ~4 minutes of CI.
+# Each phase prints its wall time, so a slow CI run shows where the time went.
+t0=$SECONDS phase_start=$SECONDS
+phase() { echo "== [$((SECONDS - t0)) s] $1 took $((SECONDS - phase_start)) s"; phase_start=$SECONDS; }
+
 RATEL_WITH_CROSS=$riscv scripts/install-deps.sh
-if [ -x scripts/setup-python-env.sh ]; then scripts/setup-python-env.sh; fi
+phase "Debian packages"
+scripts/setup-python-env.sh
+phase "Python venv"
 
 export RATEL_CMAKE_ARGS="${RATEL_CMAKE_ARGS:-} -DRATEL_RISCV_RUNTIME=$([ $riscv = 1 ] && echo ON || echo OFF)"
 scripts/build.sh release
+phase "Release build"
 RATEL_BUILD_TARGET=ratel_unit_test_executables scripts/build.sh asan  # unit tests only
+phase "ASan+UBSan build"
 
 select=(-LE big)
 [ $big = 1 ] && select=()
 echo "== Release build: $([ $big = 1 ] && echo 'all suites' || echo 'default suites (not: big)'), riscv64 runtime: $([ $riscv = 1 ] && echo 'built, run under qemu' || echo 'not built (--riscv): its tests report skipped')"
 ctest --test-dir build/release --output-on-failure -j "$(nproc)" "${select[@]}"
+phase "Release tests"
 echo "== ASan+UBSan build: unit tests"
 ctest --test-dir build/asan --output-on-failure -j "$(nproc)" -L unit
+phase "ASan+UBSan tests"
