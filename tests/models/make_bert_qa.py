@@ -23,6 +23,10 @@ sources), nothing is done. Examples:
 
   make_bert_qa.py --config tiny --exporter torch --opset 13 --out build/models/tiny-torch-op13.onnx
   make_bert_qa.py --config bert-base --exporter tf --external-data --out build/models/x.onnx
+  make_bert_qa.py --model tiny:tf:11=build/models/a.onnx --model tiny:tf:13:ext=build/models/b.onnx
+
+--model makes several models in one process, so TensorFlow and torch are imported once (each
+import is ~10 s; the TF exporter imports both, to check its graph against HuggingFace's BERT).
 """
 from __future__ import annotations
 
@@ -444,6 +448,20 @@ def generate(args) -> int:
     return 0
 
 
+def parse_model_spec(spec: str) -> dict:
+    """'CONFIG:EXPORTER:OPSET[:ext]=OUT' -> the single-model options it stands for."""
+    head, sep, out = spec.partition("=")
+    parts = head.split(":")
+    if not sep or not out or len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "ext"):
+        raise ValueError(f"--model {spec!r}: expected CONFIG:EXPORTER:OPSET[:ext]=OUT")
+    config, exporter, opset = parts[:3]
+    if config not in CONFIGS or exporter not in ("torch", "tf") or not opset.isdigit():
+        raise ValueError(f"--model {spec!r}: config one of {sorted(CONFIGS)}, exporter torch|tf, "
+                         "opset a number")
+    return {"config": config, "exporter": exporter, "opset": int(opset),
+            "external_data": len(parts) == 4, "out": out}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
@@ -455,20 +473,43 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="output .onnx (default: <repo>/build/models/"
                     "CONFIG-EXPORTER-opN[-ext].onnx)")
     ap.add_argument("--force", action="store_true", help="regenerate even when cached")
+    ap.add_argument("--model", action="append", default=[], metavar="CONFIG:EXPORTER:OPSET[:ext]=OUT",
+                    help="make this model (repeatable: several models in one process, the "
+                    "frameworks imported once); replaces --config/--exporter/--opset/"
+                    "--external-data/--out")
     args = ap.parse_args(argv)
-    if not 11 <= args.opset <= 17:
-        ap.error("--opset must be in 11..17")
-    if args.exporter == "tf":
+    try:
+        batch = [parse_model_spec(m) for m in args.model]
+    except ValueError as e:
+        ap.error(str(e))
+    for one in batch or [vars(args)]:
+        if not 11 <= one["opset"] <= 17:
+            ap.error(f"opset {one['opset']}: must be in 11..17")
+    if any(one["exporter"] == "tf" for one in batch or [vars(args)]):
         # protobuf's default (upb) keeps every replaced sub-message in its parent's arena until
         # the whole message dies; tf2onnx re-serializes every weight after each optimizer pass,
         # so the C implementation grows by the model's size per pass (18.7 GB peak for
         # bert-base). The pure-Python implementation frees them; it must be chosen before
         # google.protobuf is first imported.
         os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
-    if args.out is None:
-        name = f"{args.config}-{args.exporter}-op{args.opset}{'-ext' if args.external_data else ''}.onnx"
-        args.out = str(HERE.parent.parent / "build" / "models" / name)
-    return generate(args)
+    if not batch:
+        if args.out is None:
+            name = f"{args.config}-{args.exporter}-op{args.opset}{'-ext' if args.external_data else ''}.onnx"
+            args.out = str(HERE.parent.parent / "build" / "models" / name)
+        return generate(args)
+    # Every model is attempted; the exit status says whether all were made.
+    failed = []
+    for one in batch:
+        try:
+            generate(argparse.Namespace(**(vars(args) | one)))
+        except Exception as e:  # noqa: BLE001 -- reported, and the status is non-zero
+            log(f"FAILED {one['out']}: {type(e).__name__}: {e}")
+            failed.append(one["out"])
+    if failed:
+        log(f"{len(failed)} of {len(batch)} model(s) not made: {', '.join(failed)}")
+        return 1
+    log(f"all {len(batch)} model(s) made or cached")
+    return 0
 
 
 if __name__ == "__main__":
