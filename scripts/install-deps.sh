@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev                                            # CLI, formatting
   libzip-dev                                                         # .npz calibration data
   googletest libgtest-dev libgmock-dev libbenchmark-dev              # tests, benchmarks
+  clang libclang-rt-dev                     # the ASan+UBSan build (compiles faster than gcc)
 )
 if [ "${RATEL_WITH_CROSS:-0}" = 1 ]; then
   packages+=(g++-riscv64-linux-gnu clang-16 qemu-user)               # riscv64 targets
