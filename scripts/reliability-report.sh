@@ -49,11 +49,13 @@ run_case() {  # run_case "what" "expected: refused|handled" ratel-args...
     echo "$(echo "$(date +%s.%N) - $t0" | bc) 0" >"$tfile"
   fi
   local secs kb msg
-  read -r secs kb <"$tfile" || true
+  # GNU time writes "Command exited with non-zero status N" before its own line when the command
+  # fails: the numbers are on the last line.
+  read -r secs kb < <(tail -n 1 "$tfile") || true
   msg=$(grep -m1 -E '^ratel: error:' "$log" || true)
   local warn
   warn=$(grep -m1 -E '^ratel: warning:' "$log" || true)
-  if [ -z "$msg" ]; then msg=${warn:-$(grep -v '^\s*$' "$log" | grep -E 'loaded in|\[Answer\]|^[a-z_]+: f32' | head -1)}
+  if [ -z "$msg" ]; then msg=${warn:-$(grep -v '^\s*$' "$log" | grep -E 'loaded in|\[Answer\]|^[a-z_]+: f32' | head -1 || true)}
   elif [ -n "$warn" ]; then msg="$warn<br>$msg"; fi
   msg=${msg//$D\//}
   msg=${msg//|/\\|}
