@@ -166,7 +166,7 @@ for t in "${all_targets[@]}"; do
   runs=()
   for f in "$fuzz_build"/stats/runs/"$t"-*.txt; do [ -f "$f" ] && runs+=("$f"); done
   [ ${#runs[@]} -eq 0 ] && [ -f "$fuzz_build/stats/$t.txt" ] && runs=("$fuzz_build/stats/$t.txt")
-  fixed=$(find "fuzz/regressions/$t" -type f ! -name '*.md' 2>/dev/null | wc -l)
+  fixed=$( (find "fuzz/regressions/$t" -type f ! -name '*.md' 2>/dev/null || true) | wc -l)
   if [ ${#runs[@]} -eq 0 ]; then
     echo "| fuzz_$t | 0 | not run | | | $fixed |" >>"$work/fuzz_totals"
     continue
@@ -188,7 +188,7 @@ for t in "${all_targets[@]}"; do
     echo "| fuzz_$target | $date | $seconds s | $executions | $rate | $coverage_edges | $features | $corpus_files | ${last_pct}% | $peak_rss_mb | $crashes |"
   ) >>"$work/fuzz_rows"
 done
-regressions=$(find fuzz/regressions -type f ! -name '*.md' 2>/dev/null | wc -l)
+regressions=$( (find fuzz/regressions -type f ! -name '*.md' 2>/dev/null || true) | wc -l)
 
 hostile_total=${#rows[@]}
 hostile_ok=$(printf '%s\n' "${rows[@]}" | grep -c '| ok |$' || true)
