@@ -5,7 +5,8 @@
 #     softmax: one kernel call split over 1-4 pool threads);
 #   - ratel_hardening_tests: ConcurrencyTest.* (sessions sharing a model, racing session
 #     creation, shared tokenizer, the memory limit under concurrent allocation, pools created
-#     and destroyed from several threads) and the fast-kernel fuzz replays.
+#     and destroyed from several threads) and QaRunAllTest.* (`ratel qa`'s windows shared out
+#     between single-threaded sessions).
 # Any data race, lock-order inversion or thread leak report fails the run (halt_on_error).
 #   scripts/tsan.sh            build in build/tsan (override: RATEL_TSAN_BUILD=dir) and run
 # Prints the wall time of the test run at the end.
@@ -26,7 +27,7 @@ run() {
   if ! "$@" --gtest_brief=1; then status=1; fi
 }
 run "$build/tests/kernels/ratel_kernel_tests" --gtest_filter='ThreadPool.*:*ThreadCount*'
-run "$build/tests/hardening/ratel_hardening_tests" --gtest_filter='ConcurrencyTest.*'
+run "$build/tests/hardening/ratel_hardening_tests" --gtest_filter='ConcurrencyTest.*:QaRunAllTest.*'
 end=$(date +%s)
 echo "tsan: $([ $status = 0 ] && echo 'no reports, all passed' || echo FAILED) in $((end - start)) s"
 exit $status

@@ -1,6 +1,9 @@
 #include "qa/qa_model.h"
 
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <thread>
 
 namespace ratel::qa {
 
@@ -62,29 +65,90 @@ Result<QaModel> QaModel::load(const std::string& path, const QaModelOptions& opt
   }
   RATEL_ASSIGN_OR_RETURN(auto session, runtime::Session::create(m.model_, options.session));
   m.session_ = std::move(session);
+  m.session_options_ = options.session;
   m.trim_padding_ = options.trim_padding && options.session.executor == runtime::ExecutorKind::kFast;
   return m;
 }
 
-Result<nlp::RawResult> QaModel::run(const nlp::InputFeature& f) {
+Result<nlp::RawResult> QaModel::run(const nlp::InputFeature& f) { return run_on(*session_, f); }
+
+Result<std::vector<nlp::RawResult>> QaModel::run_all(std::span<const nlp::InputFeature> features,
+                                                     int workers,
+                                                     const std::function<void(size_t)>& on_done,
+                                                     size_t* failed_window) {
+  std::vector<nlp::RawResult> results(features.size());
+  const size_t n_workers = std::min(features.size(), static_cast<size_t>(std::max(workers, 1)));
+  if (n_workers <= 1) {
+    for (size_t i = 0; i < features.size(); ++i) {
+      Result<nlp::RawResult> r = run_on(*session_, features[i]);
+      if (!r.ok()) {
+        if (failed_window) *failed_window = i;
+        return r.status();
+      }
+      results[i] = std::move(r).value();
+      if (on_done) on_done(i);
+    }
+    return results;
+  }
+  runtime::SessionOptions one_thread = session_options_;
+  one_thread.threads = 1;
+  while (worker_sessions_.size() < n_workers) {
+    RATEL_ASSIGN_OR_RETURN(auto s, runtime::Session::create(model_, one_thread));
+    worker_sessions_.push_back(std::move(s));
+  }
+  // Windows are handed out one at a time (their lengths differ after trimming); which worker
+  // runs a window does not change its result.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;  // guards first_error and on_done
+  Status first_error;
+  size_t first_error_window = SIZE_MAX;
+  auto work = [&](runtime::Session& session) {
+    for (size_t i = next++; i < features.size() && !failed.load(); i = next++) {
+      Result<nlp::RawResult> r = run_on(session, features[i]);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.ok()) {
+        if (i < first_error_window) {
+          first_error = r.status();
+          first_error_window = i;
+        }
+        failed = true;
+        return;
+      }
+      results[i] = std::move(r).value();
+      if (on_done) on_done(i);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < n_workers; ++w) threads.emplace_back(work, std::ref(*worker_sessions_[w]));
+  work(*worker_sessions_[0]);
+  for (auto& t : threads) t.join();
+  if (failed) {
+    if (failed_window) *failed_window = first_error_window;
+    return first_error;
+  }
+  return results;
+}
+
+Result<nlp::RawResult> QaModel::run_on(runtime::Session& session, const nlp::InputFeature& f) const {
   const int64_t n = static_cast<int64_t>(f.input_ids.size());
   if (n != seq_len_) {
     return invalid_argument("feature has {} tokens, the model takes {}", n, seq_len_);
   }
-  RATEL_RETURN_IF_ERROR(session_->set_input(ids_, Tensor::from_vector<int32_t>(f.input_ids, {1, n})));
-  RATEL_RETURN_IF_ERROR(session_->set_input(mask_, Tensor::from_vector<int32_t>(f.input_mask, {1, n})));
-  RATEL_RETURN_IF_ERROR(session_->set_input(segments_, Tensor::from_vector<int32_t>(f.segment_ids, {1, n})));
+  RATEL_RETURN_IF_ERROR(session.set_input(ids_, Tensor::from_vector<int32_t>(f.input_ids, {1, n})));
+  RATEL_RETURN_IF_ERROR(session.set_input(mask_, Tensor::from_vector<int32_t>(f.input_mask, {1, n})));
+  RATEL_RETURN_IF_ERROR(session.set_input(segments_, Tensor::from_vector<int32_t>(f.segment_ids, {1, n})));
   // The real tokens are the leading input_mask ones; trim only when the mask has that shape.
   int64_t real = 0;
   while (real < n && f.input_mask[static_cast<size_t>(real)] != 0) ++real;
   bool leading = real > 0;
   for (int64_t i = real; leading && i < n; ++i) leading = f.input_mask[static_cast<size_t>(i)] == 0;
   const int64_t active = trim_padding_ && leading ? real : 0;
-  RATEL_RETURN_IF_ERROR(session_->set_active_rows(active));
-  RATEL_RETURN_IF_ERROR(session_->run());
+  RATEL_RETURN_IF_ERROR(session.set_active_rows(active));
+  RATEL_RETURN_IF_ERROR(session.run());
   nlp::RawResult r;
   r.unique_id = f.unique_id;
-  const auto& outs = session_->outputs();
+  const auto& outs = session.outputs();
   if (end_ < 0) {
     const float* p = outs[0].data<float>();
     for (int64_t i = 0; i < n; ++i) {

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <random>
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include "cpu/thread_pool.h"
 #include "hardening/hostile_files.h"
 #include "nlp/bert_tokenizer.h"
+#include "qa/qa_model.h"
 #include "runtime/model.h"
 #include "support/graph_builder.h"
 
@@ -154,6 +157,90 @@ TEST(ConcurrencyTest, SessionsSharingAModelMatchSingleThreadedRunsBitForBit) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(mismatches.load(), 0) << "of " << runs.load() << " concurrent runs";
   EXPECT_EQ(runs.load(), num_threads * rounds * num_inputs);
+}
+
+// `ratel qa` over many windows: QaModel::run_all shares the windows between single-threaded
+// sessions. Every window's logits must be run()'s, for any number of workers, each window
+// reported done once; an error stops the run and names the lowest failing window.
+class QaRunAllTest : public ::testing::Test {
+ protected:
+  static constexpr int kSeq = 48;
+  void SetUp() override {
+    char tmpl[] = "/tmp/ratel_qa_run_all_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::unique_ptr<qa::QaModel> load(const onnx::ModelProto& proto, int threads) {
+    const std::string path = dir_ + "/model.onnx";
+    hardening::save_model(proto, path);
+    qa::QaModelOptions o;
+    o.session.threads = threads;
+    auto m = qa::QaModel::load(path, o);
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    return m.ok() ? std::make_unique<qa::QaModel>(std::move(m).value()) : nullptr;
+  }
+  // Windows of random ids (tokens 4.. of the tiny vocabulary), real lengths 5..kSeq.
+  static std::vector<nlp::InputFeature> windows(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    const int vocab = hardening::qa_vocab_size();
+    std::vector<nlp::InputFeature> out(n);
+    for (size_t i = 0; i < n; ++i) {
+      nlp::InputFeature& f = out[i];
+      f.unique_id = 1000 + static_cast<int64_t>(i);
+      const int real = 5 + static_cast<int>(rng() % (kSeq - 4));
+      for (int t = 0; t < kSeq; ++t) {
+        f.input_ids.push_back(t < real ? 4 + static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab - 4)) : 0);
+        f.input_mask.push_back(t < real ? 1 : 0);
+        f.segment_ids.push_back(t < real && t > 8 ? 1 : 0);
+      }
+    }
+    return out;
+  }
+  std::string dir_;
+};
+
+TEST_F(QaRunAllTest, AnyNumberOfWorkersGivesRunsLogits) {
+  auto model = load(hardening::qa_model(kSeq), 2);
+  ASSERT_NE(model, nullptr);
+  const auto features = windows(kTsan ? 13 : 57, 7);
+  std::vector<nlp::RawResult> expected;
+  for (const auto& f : features) {
+    auto r = model->run(f);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    expected.push_back(std::move(r).value());
+  }
+  for (int workers : {1, 2, 3, 5}) {
+    std::vector<int> done(features.size(), 0);
+    auto r = model->run_all(features, workers, [&](size_t i) { ++done[i]; });
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->size(), features.size());
+    for (size_t i = 0; i < features.size(); ++i) {
+      EXPECT_EQ(done[i], 1) << "window " << i << ", " << workers << " workers";
+      EXPECT_EQ((*r)[i].unique_id, expected[i].unique_id);
+      EXPECT_EQ((*r)[i].start_logits, expected[i].start_logits) << "window " << i << ", " << workers << " workers";
+      EXPECT_EQ((*r)[i].end_logits, expected[i].end_logits) << "window " << i << ", " << workers << " workers";
+    }
+  }
+}
+
+TEST_F(QaRunAllTest, ErrorNamesTheLowestFailingWindow) {
+  constexpr int kPoison = 10;  // "denver": its start logit is infinite (NaN weights are refused at load)
+  auto model = load(hardening::qa_model(kSeq, kPoison, INFINITY), 1);
+  ASSERT_NE(model, nullptr);
+  auto features = windows(kTsan ? 12 : 40, 11);
+  for (auto& f : features) {
+    for (auto& id : f.input_ids) id = id == kPoison ? 4 : id;
+  }
+  features[9].input_ids[2] = kPoison;
+  features[23 % features.size()].input_ids[3] = kPoison;
+  for (int workers : {1, 2, 4}) {
+    size_t failed = SIZE_MAX;
+    auto r = model->run_all(features, workers, {}, &failed);
+    ASSERT_FALSE(r.ok()) << workers << " workers";
+    EXPECT_EQ(failed, 9u) << workers << " workers";
+    EXPECT_NE(r.status().message().find("non-finite logit at position 2"), std::string::npos)
+        << r.status().message();
+  }
 }
 
 TEST(ConcurrencyTest, SessionsCreatedAtOnceShareOnePlan) {

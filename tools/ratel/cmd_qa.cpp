@@ -246,15 +246,24 @@ int run_squad(const QaOptions& o, qa::QaModel* model, const nlp::BertTokenizer& 
     results = std::move(loaded).value();
   }
   Progress progress(n_questions, "questions");
-  size_t done_questions = 0;
-  for (size_t i = 0; o.logits.empty() && i < set->features.size(); ++i) {
-    auto r = model->run(set->features[i]);
+  if (o.logits.empty()) {
+    // Windows left per question, for the progress line (windows finish out of order).
+    std::vector<int> windows_left(n_questions, 0);
+    for (const auto& f : set->features) ++windows_left[static_cast<size_t>(f.example_index)];
+    size_t done_questions = 0;
+    auto on_done = [&](size_t i) {
+      if (--windows_left[static_cast<size_t>(set->features[i].example_index)] == 0 && !verbose) {
+        progress.update(++done_questions);
+      }
+    };
+    // Many windows: one single-threaded session per thread, a window each (more throughput than
+    // splitting every window's kernels); few: all threads on each window (less latency).
+    const int workers = set->features.size() >= 4 * static_cast<size_t>(std::max(o.threads, 1)) ? o.threads : 1;
+    size_t failed = 0;
+    auto r = model->run_all(set->features, workers, on_done, &failed);
     if (!r.ok()) return report(r.status().with_context(fmt::format("question '{}'",
-                                   set->examples[static_cast<size_t>(set->features[i].example_index)].qas_id)));
-    results.push_back(std::move(r).value());
-    const bool last_window = i + 1 == set->features.size() ||
-                             set->features[i + 1].example_index != set->features[i].example_index;
-    if (last_window && !verbose) progress.update(++done_questions);
+                                   set->examples[static_cast<size_t>(set->features[failed].example_index)].qas_id)));
+    results = std::move(r).value();
   }
   if (!verbose && o.logits.empty()) progress.finish();
   const double model_ms = ms_since(t0);
@@ -423,7 +432,7 @@ void add_qa_command(CLI::App& app) {
                   "With --squad: take start_logits.npy and end_logits.npy ([N, L] f32, rows in --save-features "
                   "order) from this folder instead of running a model, then extract answers and score");
   cmd->add_flag("--json", o->json, "Print the answer as JSON (text, score, character offsets, n-best list)");
-  cmd->add_option("--threads,-t", o->threads, "Worker threads")->capture_default_str();
+  cmd->add_option("--threads,-t", o->threads, "Worker threads. With --squad and at least 4 windows per thread, each thread runs whole windows on its own session (more questions/s); otherwise the threads share each window's kernels. The answers are the same bits either way")->capture_default_str();
   cmd->add_flag("--cased", o->cased, "Keep case and accents (for cased vocabularies)");
   cmd->add_flag("--reference", o->reference, "Run the model with the portable reference kernels (slow)");
   add_quant_options(cmd, &o->quant, /*squad_calibration=*/true);
