@@ -101,7 +101,16 @@ Status infer_not(InferContext& ctx) {
 }
 
 Status infer_clip(InferContext& ctx) {
+  if (ctx.num_inputs() < 1 || ctx.num_inputs() > 3 || !ctx.has_input(0)) {
+    return invalid_argument("expects an input and optional min and max");
+  }
+  if (ctx.opset() < 11 && ctx.num_inputs() != 1) return invalid_argument("Clip-6 takes one input (min/max are attributes)");
   RATEL_RETURN_IF_ERROR(check_dtype<NumericTypes>(ctx.input_dtype(0), 0));
+  // Integer types from Clip-12 on; before, the float min/max attributes or inputs.
+  if (ctx.opset() < 12 && !dtype_is_float(ctx.input_dtype(0))) {
+    return invalid_argument("Clip-{} takes float types only, got {} (integer types need opset 12)", ctx.opset(),
+                            dtype_name(ctx.input_dtype(0)));
+  }
   for (size_t i = 1; i < 3; ++i) {
     if (!ctx.has_input(i)) continue;
     RATEL_RETURN_IF_ERROR(check_same_dtype(ctx, 0, i));

@@ -28,9 +28,14 @@ class InferContext {
 
   size_t num_inputs() const { return node_.inputs.size(); }
   bool has_input(size_t i) const { return node_.has_input(i); }
-  DType input_dtype(size_t i) const { return node_.inputs[i]->dtype; }
-  const Shape& input_shape(size_t i) const { return node_.inputs[i]->shape; }
-  int input_rank(size_t i) const { return static_cast<int>(node_.inputs[i]->shape.size()); }
+  // A missing input (absent or an empty name) reads as undefined with an empty shape, so that a
+  // check the op's inference forgot fails with an error instead of reading a null value.
+  DType input_dtype(size_t i) const { return has_input(i) ? node_.inputs[i]->dtype : DType::kUndefined; }
+  const Shape& input_shape(size_t i) const {
+    static const Shape kNone;
+    return has_input(i) ? node_.inputs[i]->shape : kNone;
+  }
+  int input_rank(size_t i) const { return static_cast<int>(input_shape(i).size()); }
   // The input's value if it is known at compile time, else nullptr.
   const Tensor* input_constant(size_t i) const {
     return has_input(i) && node_.inputs[i]->is_constant() ? &node_.inputs[i]->constant : nullptr;

@@ -91,6 +91,10 @@ Status infer_shapes(ir::Graph& graph, const InferOptions& options) {
                          node.op_type, node.domain.empty() ? "" : " in domain '" + node.domain + "'",
                          node.describe(), node.opset);
     }
+    // Every op Ratel runs needs its first input (only later ones are optional in ONNX).
+    if (!node.inputs.empty() && node.inputs[0] == nullptr) {
+      return invalid_argument("{}: its first input is missing (an empty name)", node.describe());
+    }
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const ir::Value* in = node.inputs[i];
       if (in && (in->dtype == DType::kUndefined || !in->has_shape)) {

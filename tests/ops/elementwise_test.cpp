@@ -54,6 +54,38 @@ TEST(ElementwiseTest, WhereSelectsWithThreeWayBroadcast) {
   EXPECT_EQ((*r)[0].to_vector<float>(), (std::vector<float>{1, 2, 3, -1, -1, -1}));
 }
 
+// Found by fuzz_onnx_import (fuzz/regressions/onnx_import/crash-0532...): a Clip whose first
+// input had an empty name read a null value in its inference.
+TEST(ElementwiseTest, ClipWithoutItsInputIsAnError) {
+  OpCall c{"Clip", 13};
+  c.inputs = {Tensor(), Tensor::scalar<float>(0), Tensor::scalar<float>(1)};
+  auto r = run_op(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("first input is missing"), std::string::npos) << r.status().message();
+}
+
+// Clip before opset 12 is defined for float types only (its min/max attributes are floats; a
+// -3.4e38 attribute converted to int8 was undefined behaviour).
+TEST(ElementwiseTest, ClipBeforeOpset12RefusesIntegers) {
+  OpCall c{"Clip", 6};
+  c.inputs = {Tensor::from_vector<int8_t>({-5, 5}, {2})};
+  auto r = run_op(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("float types only"), std::string::npos) << r.status().message();
+  OpCall f{"Clip", 6};
+  f.inputs = {Tensor::from_vector<float>({-5, 0.5f, 5}, {3})};
+  f.attrs.set("min", 0.0f);
+  f.attrs.set("max", 1.0f);
+  auto ok = run_op(f);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ((*ok)[0].to_vector<float>(), (std::vector<float>{0, 0.5f, 1}));
+  OpCall i{"Clip", 13};
+  i.inputs = {Tensor::from_vector<int8_t>({-5, 5}, {2}), Tensor::scalar<int8_t>(-1), Tensor::scalar<int8_t>(2)};
+  auto ints = run_op(i);
+  ASSERT_TRUE(ints.ok()) << ints.status().message();
+  EXPECT_EQ((*ints)[0].to_vector<int8_t>(), (std::vector<int8_t>{-1, 2}));
+}
+
 TEST(ElementwiseTest, MaxPropagatesNaN) {
   OpCall c{"Max"};
   c.inputs = {Tensor::from_vector<float>({1, NAN}, {2}), Tensor::from_vector<float>({NAN, 0}, {2})};
