@@ -119,7 +119,8 @@ void run_q(benchmark::State& state, const kernels::QGemmUkernel& uk, Shape s, in
   const bool int8 = uk.family == kernels::QFamily::kInt8;
   const kernels::QType at = int8 ? kernels::QType::kU8 : kernels::QType::kS16;
   const kernels::QType wt = int8 ? kernels::QType::kS8 : kernels::QType::kS16;
-  std::vector<uint8_t> a8 = random_ints<uint8_t>(kSeq * s.k, 0, 255, 1);
+  // 7-bit activations for the kernels that need them (qs8_gemm_6x16c4__avx2).
+  std::vector<uint8_t> a8 = random_ints<uint8_t>(kSeq * s.k, 0, uk.a_max_127 ? 127 : 255, 1);
   std::vector<int8_t> w8 = random_ints<int8_t>(s.k * s.n, -127, 127, 2);
   std::vector<int16_t> a16 = random_ints<int16_t>(kSeq * s.k, -1000, 1000, 1);
   std::vector<int16_t> w16 = random_ints<int16_t>(s.k * s.n, -1000, 1000, 2);
@@ -258,9 +259,6 @@ void register_all() {
   for (const kernels::QGemmUkernel* const* p = kernels::qgemm_all_ukernels(); *p != nullptr; ++p) {
     if (kernels::qgemm_ukernel_supported(**p) && isa_runs((*p)->isa)) qkernels.push_back(*p);
   }
-#if defined(__x86_64__)
-  if (isa_runs(Isa::kAvx2)) qkernels.push_back(avx2_maddubs_candidate());
-#endif
   std::vector<const kernels::HGemmUkernel*> hkernels;
   for (const kernels::HGemmUkernel* const* p = kernels::hgemm_all_ukernels(); *p != nullptr; ++p) {
     if (kernels::hgemm_ukernel_supported(**p) && isa_runs((*p)->isa)) hkernels.push_back(*p);

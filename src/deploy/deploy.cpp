@@ -227,6 +227,7 @@ Result<DeployReport> deploy(const DeployOptions& o) {
   load.channel_quantization = o.channel_quantization;
   load.float_layers = o.float_layers;
   load.smooth_quant_alpha = o.smooth_quant_alpha;
+  load.activation_bits = o.activation_bits;
   load.embedding_quantization = o.embedding_quantization;
   if (passes::parse_integer_scheme(o.scheme).ok()) {
     // As `ratel run`: calibrate the float32 model, then import again and quantize with the

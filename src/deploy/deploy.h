@@ -45,6 +45,7 @@ struct DeployOptions {
   bool channel_quantization = false;
   std::vector<std::string> float_layers;
   float smooth_quant_alpha = 0.0f;
+  int activation_bits = 8;  // integer schemes with u8 activations: 8 or 7 (LoadOptions)
   std::string embedding_quantization = "auto";  // with a scheme: the embedding tables' storage
   // Integer schemes: measures the activation ranges on the float32 model, imported and bound
   // exactly as the bundle's (the CLI runs quant::calibrate on its calibration samples; deploy

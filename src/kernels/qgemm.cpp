@@ -225,11 +225,12 @@ PackedQGemmBView pack_qgemm_b(const QGemmWeights& w, const QGemmUkernel& uk, voi
   return view;
 }
 
-Result<PackedQGemmB> PackedQGemmB::pack(const QGemmWeights& w, cpu::Isa isa) {
+Result<PackedQGemmB> PackedQGemmB::pack(const QGemmWeights& w, cpu::Isa isa, int a_u8_max) {
   if (isa > cpu::best_isa(cpu::cpu_features())) {
     return unsupported("this CPU cannot run the {} quantized GEMM kernel", cpu::isa_name(isa));
   }
-  return pack(w, qgemm_ukernel(is_int8_family(w.type) ? QFamily::kInt8 : QFamily::kInt16, isa));
+  return pack(w, qgemm_ukernel_for(is_int8_family(w.type) ? QFamily::kInt8 : QFamily::kInt16, isa,
+                                   a_u8_max));
 }
 
 Result<PackedQGemmB> PackedQGemmB::pack(const QGemmWeights& w, const QGemmUkernel& uk) {
@@ -263,6 +264,19 @@ Result<PackedQGemmB> PackedQGemmB::pack(const QGemmWeights& w, const QGemmUkerne
   return out;
 }
 
+namespace {
+// Debug check of a_max_127 kernels' precondition.
+[[maybe_unused]] bool u8_at_most_127(size_t m, size_t k, const QGemmA& a) {
+  const uint8_t* p = static_cast<const uint8_t*>(a.data);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < k; ++j) {
+      if (p[i * a.stride + j] > 127) return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
 void qgemm_packed(size_t m, const QGemmA& a, const PackedQGemmBView& b, void* c, size_t ldc,
                   const QGemmEpilogue& epi, cpu::ThreadPool* pool) {
   RATEL_ASSERT(b.ukernel != nullptr);
@@ -277,6 +291,8 @@ void qgemm_packed(size_t m, const QGemmA& a, const PackedQGemmBView& b, void* c,
   RATEL_ASSERT(a.type == QType::kS16 ? a.zero_point == 0
                                      : (a.zero_point >= za_lo && a.zero_point <= za_hi));
   RATEL_ASSERT(epi.residual == nullptr || epi.residual_stride >= n);
+  // The vpmaddubsw kernel saturates for activations above 127 (qs8_gemm_6x16c4__avx2.cpp).
+  RATEL_ASSERT(!uk.a_max_127 || (a.type == QType::kU8 && u8_at_most_127(m, k, a)));
   RATEL_ASSERT(!overlaps(c, ((m - 1) * ldc + n) * output_size(epi.output), a.data,
                          ((m - 1) * a.stride + k) * qtype_size(a.type)));
 

@@ -107,7 +107,11 @@ class PackedQGemmB {
   PackedQGemmB() = default;
   // Fails on empty shapes, ldb < N, scale/zero-point counts other than 1 or N, zero points
   // outside the type's range (or nonzero for kS16), or an Isa this CPU lacks.
-  static Result<PackedQGemmB> pack(const QGemmWeights& w, cpu::Isa isa = cpu::active_isa());
+  // `a_u8_max`: the largest value the activations will take in the u8 domain (see
+  // qgemm_ukernel_for; 127 for 7-bit u8 activations lets AVX2 use its vpmaddubsw kernel, and
+  // then every qgemm_packed call with these weights must keep to it).
+  static Result<PackedQGemmB> pack(const QGemmWeights& w, cpu::Isa isa = cpu::active_isa(),
+                                   int a_u8_max = 255);
   // The same for an explicit kernel (tests, benchmarks); fails if this CPU cannot run it or
   // its family does not match the weight type.
   static Result<PackedQGemmB> pack(const QGemmWeights& w, const QGemmUkernel& uk);

@@ -138,9 +138,9 @@ std::optional<Smoothing> smooth(const Tensor& w, const ValueRange& r, float alph
 class IntegerQuantization : public Pass {
  public:
   IntegerQuantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges, std::vector<std::string> keep,
-                      float smooth_alpha)
+                      float smooth_alpha, int activation_bits)
       : scheme_(scheme), per_channel_(per_channel), ranges_(std::move(ranges)), keep_(std::move(keep)),
-        smooth_alpha_(smooth_alpha) {}
+        smooth_alpha_(smooth_alpha), activation_bits_(activation_bits) {}
   const char* name() const override { return "integer-quantization"; }
   const char* summary() const override {
     return "ratel.Dense with a calibrated input range -> ratel.QDense with integer activations and weights";
@@ -165,6 +165,9 @@ class IntegerQuantization : public Pass {
       ops::quant::QRange wr = ops::quant::storage_range(t.w_type);
       if (t.x_symmetric) xr.min = -xr.max;  // [-127, 127]: the same step on both sides of 0
       if (t.w_symmetric) wr.min = -wr.max;
+      // 7-bit u8 activations: [0, 127] (measured on 1000 MiniLM-SQuAD tune questions, int8_asym per
+      // channel: F1 87.99 vs 88.05 with [0, 255]; float32 88.46).
+      if (activation_bits_ == 7 && integer_scheme_has_u8_activations(scheme_)) xr.max = xr.min + 127;
       std::optional<Smoothing> smoothing = smooth(w->constant, range->second, smooth_alpha_);
       const Tensor& weights = smoothing ? smoothing->weights : w->constant;
       const ValueRange& x_range = smoothing ? smoothing->range : range->second;
@@ -207,6 +210,7 @@ class IntegerQuantization : public Pass {
   ActivationRanges ranges_;
   std::vector<std::string> keep_;
   float smooth_alpha_;
+  int activation_bits_;
 };
 
 }  // namespace
@@ -236,9 +240,14 @@ bool dense_layer_matches(const ir::Node& node, const std::string& pattern) {
 }
 
 std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
-                                                std::vector<std::string> float_layers, float smooth_alpha) {
+                                                std::vector<std::string> float_layers, float smooth_alpha,
+                                                int activation_bits) {
   return std::make_unique<IntegerQuantization>(scheme, per_channel, std::move(ranges), std::move(float_layers),
-                                               smooth_alpha);
+                                               smooth_alpha, activation_bits);
+}
+
+bool integer_scheme_has_u8_activations(IntegerScheme scheme) {
+  return scheme != IntegerScheme::kInt16Sym && !traits(scheme).x_symmetric;
 }
 
 }  // namespace ratel::passes

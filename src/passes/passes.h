@@ -60,9 +60,13 @@ int integer_scheme_levels(IntegerScheme scheme, int64_t k);
 // 2023): input channel k is divided by s_k = max|x_k|^alpha / max|w_k|^(1 - alpha) before it is
 // quantized and weight row k multiplied by s_k, for every layer whose range has per-channel
 // extremes; 0 leaves activations as they are.
+// activation_bits 7 (schemes with u8 activations only) quantizes activations to [0, 127]
+// instead of [0, 255]: AVX2 CPUs without VNNI then multiply with vpmaddubsw, exact only there.
 std::unique_ptr<Pass> make_integer_quantization(IntegerScheme scheme, bool per_channel, ActivationRanges ranges,
                                                 std::vector<std::string> float_layers = {},
-                                                float smooth_alpha = 0.0f);
+                                                float smooth_alpha = 0.0f, int activation_bits = 8);
+// Whether the scheme's activations are u8 (the ones --activation-bits 7 applies to).
+bool integer_scheme_has_u8_activations(IntegerScheme scheme);
 // True if `pattern` selects the dense layer `node` in the sense above.
 bool dense_layer_matches(const ir::Node& node, const std::string& pattern);
 

@@ -162,7 +162,8 @@ Result<std::shared_ptr<Model>> Model::from_graph(std::unique_ptr<ir::Graph> grap
       }
       quantize.push_back(passes::make_integer_quantization(*integer, options.channel_quantization,
                                                            options.activation_ranges, options.float_layers,
-                                                           options.smooth_quant_alpha));
+                                                           options.smooth_quant_alpha,
+                                                           options.activation_bits));
     } else {
       RATEL_ASSIGN_OR_RETURN(passes::WeightScheme scheme, passes::parse_weight_scheme(options.quantization_scheme));
       quantize.push_back(passes::make_weight_quantization(scheme, options.channel_quantization));

@@ -43,6 +43,8 @@ struct LoadOptions {
   // Integer schemes: SmoothQuant's alpha in (0, 1] (passes::make_integer_quantization), 0 for none.
   // Needs per-channel extremes in activation_ranges (quant::calibrate measures them).
   float smooth_quant_alpha = 0.0f;
+  // Integer schemes with u8 activations: 8 ([0, 255]) or 7 ([0, 127]; see make_integer_quantization).
+  int activation_bits = 8;
   // With any scheme but float32, large embedding tables (passes/embedding_quantization.cpp):
   // "auto" (fp16; bf16 with bfloat16), "int8" (blocks of 32), "float16", "bfloat16", "float32".
   std::string embedding_quantization = "auto";

@@ -414,6 +414,22 @@ TEST_F(CliTest, QuantizationSchemesAndCalibrationDataAreChecked) {
             " --calibrate-mode mse --smooth-quant 0.5");
   EXPECT_EQ(r.status, 1);
   EXPECT_HAS(error_line(r), "--smooth-quant needs --calibrate-mode maxmin (got mse)");
+  // --activation-bits 7: near float32 too (twice the 8-bit step, still far below 0.1); other
+  // widths and schemes without u8 activations are errors.
+  r = ratel(run + "--quantization-scheme int8_asym --channel-quantization --calibrate-dataset " + file("calib") +
+            " --activation-bits 7 --output-dir " + file("seven"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto seven = io::read_npy(file("seven") + "/y.npy");
+  ASSERT_TRUE(seven.ok()) << seven.status().message();
+  const std::vector<float> s7 = seven->to_vector<float>();
+  ASSERT_EQ(s7.size(), sb.size());
+  for (size_t i = 0; i < s7.size(); ++i) EXPECT_NEAR(s7[i], sb[i], 0.1) << i;
+  r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") + " --activation-bits 6");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "--activation-bits 6: give 8 or 7");
+  r = ratel(run + "--quantization-scheme int8_sym --calibrate-dataset " + file("calib") + " --activation-bits 7");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_HAS(error_line(r), "'int8_sym' is not one");
   // --dump-quantization-loss: the table and the CSV; without a quantization scheme, an error.
   r = ratel(run + "--quantization-scheme int8_asym --calibrate-dataset " + file("calib") +
             " --dump-quantization-loss --output-dir " + file("loss"));

@@ -108,9 +108,11 @@ std::string describe(const QCase& q) {
          " fill=" + std::to_string(static_cast<int>(q.fill));
 }
 
-int draw(std::mt19937& rng, QType t, Fill fill) {
+// `a_max_127`: an activation for a kernel that is exact only up to 127 (u8 in [0, 127]).
+int draw(std::mt19937& rng, QType t, Fill fill, bool a_max_127 = false) {
   int lo, hi;
   range_of(t, &lo, &hi);
+  if (a_max_127) hi = 127;
   if (fill == Fill::kExtreme) return (rng() & 1) ? lo : hi;
   if (fill == Fill::kSmall && t == QType::kS16) {
     return std::uniform_int_distribution<int>(-300, 300)(rng);
@@ -119,8 +121,10 @@ int draw(std::mt19937& rng, QType t, Fill fill) {
 }
 
 // Runs one case with `uk` and compares with the reference; returns false on failure.
-void check_qgemm(const QGemmUkernel& uk, const QCase& q, std::mt19937& rng,
+void check_qgemm(const QGemmUkernel& uk, const QCase& case_, std::mt19937& rng,
                  cpu::ThreadPool* pool = nullptr) {
+  QCase q = case_;
+  if (uk.a_max_127) q.a_type = QType::kU8;  // the only activations it takes, <= 127
   SCOPED_TRACE(describe(q) + " kernel=" + uk.name);
   const size_t lda = q.k + q.lda_pad, ldc = q.n + q.ldc_pad;
   const size_t ab = type_bytes(q.a_type), wb = type_bytes(q.w_type), cb = out_bytes(q.output);
@@ -128,7 +132,7 @@ void check_qgemm(const QGemmUkernel& uk, const QCase& q, std::mt19937& rng,
   GuardedArray<uint8_t> c(((q.m - 1) * ldc + q.n) * cb), c_ref(q.m * q.n * cb);
   GuardedArray<float> w_scales(q.n), bias(q.n), residual(q.m * q.n);
   GuardedArray<int32_t> w_zps(q.n), bias_i32(q.n);
-  for (size_t i = 0; i < q.m * lda; ++i) store(a.data(), q.a_type, i, draw(rng, q.a_type, q.fill));
+  for (size_t i = 0; i < q.m * lda; ++i) store(a.data(), q.a_type, i, draw(rng, q.a_type, q.fill, uk.a_max_127));
   for (size_t i = 0; i < q.k * q.n; ++i) store(w.data(), q.w_type, i, draw(rng, q.w_type, q.fill));
   std::uniform_real_distribution<float> scale_dist(1e-3f, 2e-2f), real(-2.0f, 2.0f);
   for (size_t j = 0; j < q.n; ++j) {
@@ -159,7 +163,7 @@ void check_qgemm(const QGemmUkernel& uk, const QCase& q, std::mt19937& rng,
   qa.data = a.data();
   qa.stride = lda;
   qa.scale = scale_dist(rng) * 10;
-  qa.zero_point = (q.a_zp && q.a_type != QType::kS16) ? draw(rng, q.a_type, Fill::kUniform) : 0;
+  qa.zero_point = (q.a_zp && q.a_type != QType::kS16) ? draw(rng, q.a_type, Fill::kUniform, uk.a_max_127) : 0;
 
   kernels::QGemmEpilogue epi;
   epi.output = q.output;
@@ -260,8 +264,9 @@ TEST_P(QGemmKernelTest, SweepInt32ExactlyEqual) {
   }
 }
 
-// Every value at its type's extreme: u8 255 x s8 -128 in every pair (vpmaddubsw saturates
-// there), s16 -32768 x -32768 (vpmaddwd's wrap). Long K too.
+// Every value at its type's extreme: u8 255 x s8 -128 in every pair (vpmaddubsw would saturate
+// there), s16 -32768 x -32768 (vpmaddwd's wrap); for the 7-bit kernel 127 x -128, its largest
+// pair sum (-32512). Long K too.
 TEST_P(QGemmKernelTest, ExtremeValuesExactlyEqual) {
   RATEL_SKIP_IF_QKERNEL_UNAVAILABLE(GetParam());
   std::mt19937 rng(1);
@@ -374,7 +379,7 @@ TEST_P(QGemmKernelTest, ThreadCountsGiveIdenticalBits) {
     const QType at = int8() ? QType::kU8 : QType::kS16, wt_type = int8() ? QType::kS8 : QType::kS16;
     const size_t ab = type_bytes(at), wb = type_bytes(wt_type);
     std::vector<uint8_t> a(m * k * ab), w(k * n * wb);
-    for (size_t i = 0; i < m * k; ++i) store(a.data(), at, i, draw(rng, at, Fill::kSmall));
+    for (size_t i = 0; i < m * k; ++i) store(a.data(), at, i, draw(rng, at, Fill::kSmall, uk().a_max_127));
     for (size_t i = 0; i < k * n; ++i) store(w.data(), wt_type, i, draw(rng, wt_type, Fill::kSmall));
     std::vector<float> scales(n, 0.01f), bias(n, 0.5f);
     std::vector<int32_t> zps(n, 3);
@@ -413,6 +418,56 @@ TEST_P(QGemmKernelTest, ThreadCountsGiveIdenticalBits) {
 
 INSTANTIATE_TEST_SUITE_P(AllKernels, QGemmKernelTest, ::testing::ValuesIn(all_qkernels()),
                          kernel_param_name);
+
+// The vpmaddubsw kernel is picked only for activations that keep it exact, and only where it is
+// the best int8 kernel (AVX2 without VNNI).
+TEST(PackedQGemmB, SevenBitKernelOnlyForSevenBitActivations) {
+  for (cpu::Isa isa : {cpu::Isa::kGeneric, cpu::Isa::kAvx2, cpu::Isa::kAvx512}) {
+    if (isa > cpu::active_isa()) continue;
+    const QGemmUkernel& wide = kernels::qgemm_ukernel(QFamily::kInt8, isa);
+    EXPECT_EQ(&kernels::qgemm_ukernel_for(QFamily::kInt8, isa, 255), &wide);
+    EXPECT_EQ(&kernels::qgemm_ukernel_for(QFamily::kInt8, isa, 128), &wide);
+    const QGemmUkernel& narrow = kernels::qgemm_ukernel_for(QFamily::kInt8, isa, 127);
+    const bool avx2_without_vnni = isa == cpu::Isa::kAvx2 && !wide.needs_avx_vnni;
+    EXPECT_EQ(narrow.a_max_127, avx2_without_vnni) << narrow.name;
+    if (!avx2_without_vnni) {
+      EXPECT_EQ(&narrow, &wide);
+    }
+    EXPECT_EQ(&kernels::qgemm_ukernel_for(QFamily::kInt16, isa, 0),
+              &kernels::qgemm_ukernel(QFamily::kInt16, isa));
+  }
+  // Why it must not see larger activations: 255 x -128 twice saturates vpmaddubsw's int16.
+  const QGemmUkernel* narrow = nullptr;
+  for (const QGemmUkernel* uk : all_qkernels()) {
+    if (uk->a_max_127 && kernels::qgemm_ukernel_supported(*uk)) narrow = uk;
+  }
+  if (narrow == nullptr) GTEST_SKIP() << "this CPU runs no 7-bit activation kernel (needs AVX2)";
+  const int8_t w[8] = {-128, -128, -128, -128, -128, -128, -128, -128};  // K = 8, N = 1
+  const float scale = 1.0f;
+  kernels::QGemmWeights wt;
+  wt.type = QType::kS8;
+  wt.data = w;
+  wt.k = 8;
+  wt.n = 1;
+  wt.ldb = 1;
+  wt.scales = &scale;
+  wt.scale_count = 1;
+  auto packed = kernels::PackedQGemmB::pack(wt, *narrow);
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  uint8_t a[8] = {127, 127, 127, 127, 127, 127, 127, 127};
+  kernels::QGemmA qa;
+  qa.type = QType::kU8;
+  qa.data = a;
+  qa.stride = 8;
+  int32_t c = 0;
+  kernels::qgemm_packed(1, qa, packed->view(), &c, 1);
+  EXPECT_EQ(c, 8 * 127 * -128);  // exact at its largest pair sums
+#ifdef NDEBUG  // (debug builds assert on this misuse instead)
+  for (uint8_t& v : a) v = 255;
+  kernels::qgemm_packed(1, qa, packed->view(), &c, 1);
+  EXPECT_NE(c, 8 * 255 * -128) << "vpmaddubsw did not saturate: the 7-bit limit would be unnecessary";
+#endif
+}
 
 TEST(PackedQGemmB, PacksForTheActiveIsaAndComputes) {
   const int8_t w[] = {1, -2, 3, 4, 5, -6};  // 2 x 3

@@ -27,9 +27,11 @@ Tensor random_tensor(Shape shape, uint32_t seed, float lo, float hi) {
 std::unique_ptr<ir::Graph> dense_graph(const Tensor& w) { return testing::dense_gelu_residual_graph(w, kRows); }
 
 std::shared_ptr<runtime::Model> load(const Tensor& w, const std::string& scheme, bool per_channel,
-                                     const passes::ActivationRanges& ranges = {}, float smooth_alpha = 0.0f) {
+                                     const passes::ActivationRanges& ranges = {}, float smooth_alpha = 0.0f,
+                                     int activation_bits = 8) {
   runtime::LoadOptions o;
   o.smooth_quant_alpha = smooth_alpha;
+  o.activation_bits = activation_bits;
   o.quantization_scheme = scheme;
   o.channel_quantization = per_channel;
   o.activation_ranges = ranges;
@@ -214,6 +216,38 @@ TEST(IntegerQuantizationTest, DenseLayersRunOnIntegersWithinTheRoundingBound) {
 
       check_quantized_dense(m, x, r, exact, ws, std::vector<double>(static_cast<size_t>(kK), 1.0), x_scale, w_scale);
     }
+  }
+}
+
+// --activation-bits 7: u8 activations use [0, 127] (about twice the 8-bit step, so the rounding
+// bound doubles and still holds); s8 and s16 activations are left as they are.
+TEST(IntegerQuantizationTest, SevenBitActivationsHalveTheLevelsOfU8ActivationsOnly) {
+  const Tensor w = random_tensor({kK, kN}, 5, -0.5f, 0.7f);
+  const Tensor x = random_tensor({1, kRows, kK}, 6, -1.5f, 2.5f);
+  const Tensor r = random_tensor({1, kRows, kN}, 7, -1.0f, 1.0f);
+  auto ranges = calibrate(w, {{x, r}});
+  ASSERT_TRUE(ranges.ok()) << ranges.status().message();
+  const std::vector<float> exact = run(load(w, "float32", false), {x, r}, runtime::ExecutorKind::kReference);
+  for (const Scheme& sc : {Scheme{"int8_asym", "u8", DType::kI8, true}, Scheme{"uint8_asym", "u8", DType::kU8, true},
+                           Scheme{"int8_sym", "s8", DType::kI8, false}, Scheme{"int16_sym", "s16", DType::kI16, false}}) {
+    SCOPED_TRACE(sc.name);
+    auto m8 = load(w, sc.name, true, *ranges);
+    auto m7 = load(w, sc.name, true, *ranges, 0.0f, 7);
+    ASSERT_TRUE(m8 && m7);
+    const ir::Node& q8 = *m8->graph().nodes()[0];
+    const ir::Node& q7 = *m7->graph().nodes()[0];
+    ASSERT_EQ(q7.op_type, "QDense");
+    const float s8 = *q8.attrs.get_float("x_scale", 0), s7 = *q7.attrs.get_float("x_scale", 0);
+    if (sc.x_type == "u8") {
+      EXPECT_EQ(*q7.attrs.get_int("x_qmin", -1), 0);
+      EXPECT_EQ(*q7.attrs.get_int("x_qmax", -1), 127);
+      EXPECT_NEAR(s7 / s8, 255.0 / 127.0, 0.02);  // the same range over 127 steps (zero point rounding aside)
+    } else {
+      EXPECT_EQ(s7, s8);
+      EXPECT_EQ(*q7.attrs.get_int("x_qmax", -1), *q8.attrs.get_int("x_qmax", -1));
+    }
+    check_quantized_dense(m7, x, r, exact, w.to_vector<float>(), std::vector<double>(static_cast<size_t>(kK), 1.0), s7,
+                          q7.inputs[2]->constant.to_vector<float>());
   }
 }
 

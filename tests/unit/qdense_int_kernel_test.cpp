@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -384,9 +385,11 @@ TEST(QDenseIntKernelTest, GeluEpiloguesWithinTheApproximationBound) {
 
 // Every microkernel this CPU can run (not just the default one for its ISA), through the kernel
 // object directly: each handles zero points and u8/s8 in its own domain (qgemm.cpp), and the
-// QDense result must not depend on which.
+// QDense result must not depend on which. The 7-bit kernels (a_max_127) are exact only for u8
+// activations <= 127 (case 3, as `--activation-bits 7` quantizes): for the others the kernel
+// object must refuse them.
 TEST(QDenseIntKernelTest, EveryMicrokernelGivesTheReferenceBits) {
-  std::vector<QCase> cases(3);
+  std::vector<QCase> cases(4);
   cases[0].x_type = "u8";
   cases[0].w_type = DType::kU8;
   cases[0].x_zero_point = 77;
@@ -400,8 +403,15 @@ TEST(QDenseIntKernelTest, EveryMicrokernelGivesTheReferenceBits) {
   cases[2].w_type = DType::kI16;
   cases[2].x_scale = 1e-4f;
   cases[2].w_limit = 1500;
+  cases[3].x_type = "u8";
+  cases[3].w_type = DType::kI8;
+  cases[3].x_zero_point = 50;
+  cases[3].x_qmin = 0;
+  cases[3].x_qmax = 127;
+  cases[3].zero_points = ZeroPoints::kPerColumn;
   cpu::ThreadPool pool(2);
   int tested[2] = {0, 0};
+  int seven_bit_tested = 0, seven_bit_refused = 0;
   for (QCase& c : cases) {
     c.x_shape = {29, 45};
     c.residual = true;
@@ -420,7 +430,15 @@ TEST(QDenseIntKernelTest, EveryMicrokernelGivesTheReferenceBits) {
       if ((*uk)->family != family || !kernels::qgemm_ukernel_supported(**uk)) continue;
       SCOPED_TRACE((*uk)->name);
       auto kernel = runtime::make_qdense_int_kernel_with(*node, *uk);
+      const bool u8_over_127 = c.x_type != "u8" || c.x_qmax == 0 || c.x_qmax > 127;
+      if ((*uk)->a_max_127 && u8_over_127) {
+        ASSERT_FALSE(kernel.ok()) << "a 7-bit kernel accepted activations that reach 255";
+        EXPECT_NE(kernel.status().message().find("<= 127"), std::string::npos) << kernel.status().message();
+        ++seven_bit_refused;
+        continue;
+      }
       ASSERT_TRUE(kernel.ok()) << kernel.status().message();
+      if ((*uk)->a_max_127) ++seven_bit_tested;
       ASSERT_TRUE(*kernel);
       EXPECT_NE(std::string((*kernel)->implementation()).find((*uk)->name), std::string::npos);
       std::vector<const Tensor*> in;
@@ -445,6 +463,9 @@ TEST(QDenseIntKernelTest, EveryMicrokernelGivesTheReferenceBits) {
   }
   EXPECT_GE(tested[0], 1);
   EXPECT_GE(tested[1], 1);
+  // Each 7-bit kernel the CPU has: run once (case 3), refused twice (cases 0 and 1).
+  EXPECT_EQ(seven_bit_refused, 2 * seven_bit_tested);
+  if (seven_bit_tested == 0) std::printf("[   NOTE   ] no 7-bit (a<=127) int8 microkernel on this CPU: not covered\n");
 }
 
 // A [1, S] token model (ids -> embedding rows -> QDense with a residual) run with padding

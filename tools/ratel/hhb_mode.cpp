@@ -48,6 +48,7 @@ struct HhbQuantExtras {
   std::string hybrid_scheme;
   std::string embedding;  // Ratel's --embedding-quantization (empty: auto)
   std::string smooth_quant;  // Ratel's --smooth-quant (empty: auto)
+  int activation_bits = 8;   // Ratel's --activation-bits
 };
 HhbQuantExtras& quant_extras() {
   static HhbQuantExtras extras;
@@ -121,6 +122,7 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
   if (!x.calibrate_mode.empty()) q.calibrate_mode = x.calibrate_mode;
   if (!x.embedding.empty()) q.embedding = x.embedding;
   if (!x.smooth_quant.empty()) q.smooth_quant = x.smooth_quant;
+  q.activation_bits = x.activation_bits;
   if (!x.embedding.empty() && scheme == "float32") {
     warnings->push_back("--embedding-quantization " + x.embedding + " has no effect without a quantization scheme");
   }
@@ -139,7 +141,7 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
     }
     RATEL_RETURN_IF_ERROR(check_calibration_folder(q.calibrate_dataset));
     RATEL_RETURN_IF_ERROR(quant::parse_calibrate_mode(q.calibrate_mode).status().with_context("--calibrate-mode"));
-    RATEL_RETURN_IF_ERROR(check_quant_options(q));  // --smooth-quant's alpha and mode
+    RATEL_RETURN_IF_ERROR(check_quant_options(q));  // --smooth-quant's alpha and mode, --activation-bits
     return q;
   }
   if (!q.hybrid_layers.empty()) {
@@ -152,6 +154,9 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
   }
   if (!x.calibrate_mode.empty()) {
     warnings->push_back("--calibrate-mode " + x.calibrate_mode + " is not used: " + scheme + " needs no calibration");
+  }
+  if (x.activation_bits != 8) {
+    return invalid_argument("--activation-bits is for the integer schemes with u8 activations; '{}' is not one", scheme);
   }
   if (!x.smooth_quant.empty()) {
     warnings->push_back("--smooth-quant has no effect: " + scheme + " does not quantize activations");
@@ -240,6 +245,7 @@ std::shared_ptr<HhbOptions> add_hhb_options(CLI::App& app) {
   add("--hybrid-quantization-scheme", quant_extras().hybrid_scheme,
       "The --hybrid-layer-name layers' scheme: float32 (the only one Ratel implements)");
   add("--smooth-quant", quant_extras().smooth_quant, std::string("Ratel: ") + kSmoothQuantHelp + " (default: auto)");
+  add("--activation-bits", quant_extras().activation_bits, std::string("Ratel: ") + kActivationBitsHelp + " (default: 8)");
   add("--embedding-quantization", quant_extras().embedding,
       "Ratel: with a quantization scheme, how the embedding tables are stored: auto (default: float16; bfloat16 "
       "with the bfloat16 scheme), int8 (a scale per 32 elements), float16, bfloat16 or float32 (as ratel run)");

@@ -31,6 +31,12 @@ constexpr QGemmUkernel kAvx2Int8 = {
     &qs8_gemm_6x16c2__avx2, "qs8_gemm_6x16c2__avx2", QFamily::kInt8, Isa::kAvx2, false, false,
     6, 16, 2, kQs16KBlock, kQs16AStride, 2, 1, true, 256 << 10, &qgemm_pack_a__avx2,
     &qgemm_output__avx2};
+// 7-bit activations (a <= 127): vpmaddubsw is exact there. The c4 layout and u8 A tile of the
+// VNNI kernels.
+constexpr QGemmUkernel kAvx2Int8U7 = {
+    &qs8_gemm_6x16c4__avx2, "qs8_gemm_6x16c4__avx2(a<=127)", QFamily::kInt8, Isa::kAvx2, false,
+    false, 6, 16, 4, kQs8KBlock, kQs8AStride, 1, 1, false, 256 << 10, &qgemm_pack_a__avx2,
+    &qgemm_output__avx2, /*a_max_127=*/true};
 constexpr QGemmUkernel kAvx2Int8S16B = {
     &qs16_gemm_6x16c2__avx2, "qs16_gemm_6x16c2__avx2(int8)", QFamily::kInt8, Isa::kAvx2, false,
     false, 6, 16, 2, kQs16KBlock, kQs16AStride, 2, 2, true, 256 << 10, &qgemm_pack_a__avx2,
@@ -76,8 +82,8 @@ constexpr bool fits_driver(const QGemmUkernel& uk) {
 }
 static_assert(fits_driver(kGenericInt8) && fits_driver(kGenericInt16));
 #if defined(__x86_64__)
-static_assert(fits_driver(kAvx2Int8) && fits_driver(kAvx2Int8S16B) && fits_driver(kAvx2Int16) &&
-              fits_driver(kAvxVnniInt8) && fits_driver(kAvx512VnniYmmInt8) &&
+static_assert(fits_driver(kAvx2Int8) && fits_driver(kAvx2Int8U7) && fits_driver(kAvx2Int8S16B) &&
+              fits_driver(kAvx2Int16) && fits_driver(kAvxVnniInt8) && fits_driver(kAvx512VnniYmmInt8) &&
               fits_driver(kAvx512BwInt8) && fits_driver(kAvx512BwInt16) &&
               fits_driver(kAvx512VnniInt8) && fits_driver(kAvx512VnniInt8x64) &&
               fits_driver(kAvx512VnniInt16));
@@ -86,8 +92,8 @@ static_assert(fits_driver(kAvx2Int8) && fits_driver(kAvx2Int8S16B) && fits_drive
 constexpr const QGemmUkernel* kAll[] = {
     &kGenericInt8, &kGenericInt16,
 #if defined(__x86_64__)
-    &kAvx2Int8, &kAvx2Int8S16B, &kAvx2Int16, &kAvxVnniInt8, &kAvx512VnniYmmInt8, &kAvx512BwInt8,
-    &kAvx512BwInt16, &kAvx512VnniInt8, &kAvx512VnniInt8x64, &kAvx512VnniInt16,
+    &kAvx2Int8, &kAvx2Int8U7, &kAvx2Int8S16B, &kAvx2Int16, &kAvxVnniInt8, &kAvx512VnniYmmInt8,
+    &kAvx512BwInt8, &kAvx512BwInt16, &kAvx512VnniInt8, &kAvx512VnniInt8x64, &kAvx512VnniInt16,
 #endif
     nullptr};
 
@@ -118,6 +124,14 @@ const QGemmUkernel& qgemm_ukernel(QFamily family, [[maybe_unused]] cpu::Isa isa)
   }
 #endif
   return int8 ? kGenericInt8 : kGenericInt16;
+}
+
+const QGemmUkernel& qgemm_ukernel_for(QFamily family, cpu::Isa isa, [[maybe_unused]] int a_u8_max) {
+  const QGemmUkernel& uk = qgemm_ukernel(family, isa);
+#if defined(__x86_64__)
+  if (&uk == &kAvx2Int8 && a_u8_max >= 0 && a_u8_max <= 127) return kAvx2Int8U7;
+#endif
+  return uk;
 }
 
 const QGemmUkernel* const* qgemm_all_ukernels() { return kAll; }

@@ -23,8 +23,10 @@
 //   16-bit kernels (AVX2 / AVX-512BW int8 path, every int16 path): A' = s16, B' = s16 (or s8
 //       sign-extended in the kernel); vpmaddwd multiplies s16 x s16 and adds pairs into s32.
 //       The int8 path subtracts the zero points while packing (a - za and w - zw fit in s16),
-//       so no correction is left. vpmaddubsw (u8 x s8 -> s16 with saturation) is NOT used:
-//       255 * -128 * 2 overflows int16, so it is not exact (bench/ measures what it would gain).
+//       so no correction is left.
+//   qs8_gemm_6x16c4__avx2 (a_max_127): A' = u8 <= 127, B' = s8, with vpmaddubsw (u8 x s8 pairs
+//       -> s16 with saturation). 255 * -128 * 2 overflows int16, so it is exact only for
+//       7-bit activations (2 * 127 * 128 fits); the driver refuses it for any other A.
 //
 // Naming: <family>_gemm_<MR>x<NR>c<KR>__<isa>, one file per kernel with that name.
 #pragma once
@@ -114,12 +116,18 @@ struct QGemmUkernel {
   size_t l2_bytes = 0;             // budget for the K x n_block slice of B a thread reuses
   QPackAFn pack_a = nullptr;
   QOutputFn output = nullptr;
+  bool a_max_127 = false;          // exact only for u8 activations <= 127 (see above)
 };
 
 // Whether this CPU can run `uk`.
 bool qgemm_ukernel_supported(const QGemmUkernel& uk);
 // The default kernel of `family` for `isa` (must be supported): the fastest measured one.
 const QGemmUkernel& qgemm_ukernel(QFamily family, cpu::Isa isa);
+// The same, knowing the activations: `a_u8_max` is the largest value the caller's activations
+// take in the u8 domain (u8 activations: their largest quantized value, e.g. 127 for 7-bit ones;
+// s8 activations: 255, as they are flipped to a + 128). Below 128 an AVX2 CPU without VNNI gets
+// the vpmaddubsw kernel; otherwise this is qgemm_ukernel(family, isa).
+const QGemmUkernel& qgemm_ukernel_for(QFamily family, cpu::Isa isa, int a_u8_max);
 // Every kernel built into this binary (runnable or not; check qgemm_ukernel_supported), for
 // tests and benchmarks. Null-terminated.
 const QGemmUkernel* const* qgemm_all_ukernels();
@@ -153,6 +161,10 @@ void qs16_gemm_6x16c2__avx2(size_t mr, size_t kc, const void* __restrict a,
                             const void* __restrict packed_b, int32_t* __restrict acc,
                             bool accumulate);
 void qs8_gemm_6x16c2__avx2(size_t mr, size_t kc, const void* __restrict a,
+                           const void* __restrict packed_b, int32_t* __restrict acc,
+                           bool accumulate);
+// AVX2, 7-bit u8 activations x s8: vpmaddubsw + vpmaddwd(ones) (exact only for a <= 127).
+void qs8_gemm_6x16c4__avx2(size_t mr, size_t kc, const void* __restrict a,
                            const void* __restrict packed_b, int32_t* __restrict acc,
                            bool accumulate);
 void qgemm_pack_a__avx2(size_t rows, size_t kc, size_t kc_padded, const void* __restrict a,

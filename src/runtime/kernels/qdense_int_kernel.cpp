@@ -242,8 +242,16 @@ Result<std::unique_ptr<Kernel>> make_qdense_int_kernel_with(const ir::Node& node
     qw.zero_points = zero->constant.data<int32_t>();
     qw.zero_point_count = static_cast<size_t>(zero->constant.numel());
   }
+  // The largest activation in the kernels' u8 domain (s8 is flipped to a + 128): 7-bit u8
+  // activations let AVX2 use its vpmaddubsw kernel, which is exact only for them.
+  const int a_u8_max = xq->type == kernels::QType::kU8 ? xq->qmax : 255;
+  if (ukernel && ukernel->a_max_127 && a_u8_max > 127) {
+    return invalid_argument("{}: kernel {} needs u8 activations <= 127, this layer's reach {}",
+                            node.describe(), ukernel->name, a_u8_max);
+  }
   Result<kernels::PackedQGemmB> packed =
-      ukernel ? kernels::PackedQGemmB::pack(qw, *ukernel) : kernels::PackedQGemmB::pack(qw);
+      ukernel ? kernels::PackedQGemmB::pack(qw, *ukernel)
+              : kernels::PackedQGemmB::pack(qw, cpu::active_isa(), a_u8_max);
   if (!packed.ok()) return packed.status().with_context(node.describe());
   const std::string name = std::string(qtype_name(xq->type)) + " x " + qtype_name(qw.type) + " qgemm (" +
                            packed->view().ukernel->name + ")";
