@@ -215,6 +215,42 @@ def input_specs(path: Path) -> list[tuple[str, str, tuple[int, ...]]]:
     return specs
 
 
+def model_gflop(path: Path, specs) -> tuple[float | None, str]:
+    """GFLOP of one call: 2·M·N·K over every MatMul and Gemm, shapes from ONNX's own shape
+    inference with the inputs fixed to `specs`. Elementwise ops, softmax and layer norm are left
+    out (a few % of BERT's arithmetic), so the bound below is a lower bound. (None, why) when a
+    shape stays unknown."""
+    import math
+
+    import onnx
+    from onnx import shape_inference
+    try:
+        m = onnx.load(str(path), load_external_data=False)
+        fixed = {n: s for n, _, s in specs}
+        for inp in m.graph.input:
+            if inp.name in fixed:
+                for d, v in zip(inp.type.tensor_type.shape.dim, fixed[inp.name]):
+                    d.ClearField("dim_param")
+                    d.dim_value = v
+        m = shape_inference.infer_shapes(m, data_prop=True)
+    except Exception as e:  # noqa: BLE001 - any failure only drops the bound from the doc
+        return None, f"shape inference failed: {e}"
+    shapes = {t.name: list(t.dims) for t in m.graph.initializer}
+    for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
+        shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim]
+    total = 0
+    for node in m.graph.node:
+        if node.op_type not in ("MatMul", "Gemm"):
+            continue
+        a, out = shapes.get(node.input[0]), shapes.get(node.output[0])
+        if not a or not out or None in a or None in out:
+            return None, f"the shapes of {node.op_type} node '{node.name}' are unknown"
+        trans_a = next((x.i for x in node.attribute if x.name == "transA"), 0)
+        k = (a[0] if trans_a else a[1]) if node.op_type == "Gemm" else a[-1]
+        total += 2 * math.prod(out) * k
+    return total / 1e9, ""
+
+
 def make_inputs(specs, seed: int = 0):
     """A realistic SQuAD-like window: [CLS] question [SEP] context [SEP], then padding."""
     import numpy as np
@@ -519,7 +555,7 @@ def fmt_mb(kb):
 
 
 def write_doc(path: Path, args, results, mem, gemm, info, vers, ratel_version, load_start, load_end,
-              command, started, elapsed):
+              command, started, elapsed, gflops=None):
     rt_names = [RUNNERS[k].name for k in args.runtimes]
     has_ov = "OpenVINO" in rt_names
     others = [n for n in rt_names if n not in ("Ratel", "ORT")]
@@ -615,6 +651,8 @@ def write_doc(path: Path, args, results, mem, gemm, info, vers, ratel_version, l
             s += "| " + " | ".join(cells) + " |\n"
         s += "\n"
 
+    s += compute_bound_section(results, gemm, gflops or {})
+
     # Reading
     s += "## Reading\n\n" + reading(verdicts, mem_verdicts, results, args, load_start, load_end, gemm) + "\n\n"
 
@@ -644,6 +682,40 @@ def write_doc(path: Path, args, results, mem, gemm, info, vers, ratel_version, l
                   f"{r['pct']:.1f} ({r['pmin']:.1f}–{r['pmax']:.1f}) |\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(s)
+
+
+def compute_bound_section(results, gemm, gflops) -> str:
+    """How close each runtime is to what the FMA units allow: the model's MatMul/Gemm FLOPs at the
+    measured peak of the best ISA (times the thread count) is a lower bound on latency that no
+    fp32 runtime can beat, so Ratel/ORT ≤ 0.8 needs ORT to be at most 80% as efficient as Ratel."""
+    if not gemm or "context" not in gemm:
+        return ""
+    ctx = gemm["context"]
+    isa = ctx.get("best_isa", "")
+    peak = max(float(ctx.get("peak_gflops_avx2", 0) or 0), float(ctx.get("peak_gflops_avx512", 0) or 0))
+    if peak <= 0 or not any(g for g, _ in gflops.values()):
+        return ""
+    s = ("## Compute bound\n\n"
+         f"GFLOP per call: 2·M·N·K summed over the model's MatMul and Gemm nodes (ONNX shape inference at the "
+         f"benchmark's shapes; softmax, layer norm and elementwise work left out). Bound: that work at the measured "
+         f"single-core FMA peak of the best ISA ({isa}, {peak:.1f} GFLOP/s) times the thread count, a lower bound "
+         f"on any fp32 runtime's latency. Efficiency: bound / median latency. The last column is the efficiency "
+         f"Ratel would need for Ratel/ORT = {TARGET_RATIO}: above 100% means no fp32 kernel can meet the ratio "
+         f"on this machine at this ORT latency (only doing less arithmetic could).\n\n")
+    s += md_header(["model", "threads", "GFLOP", "bound", "Ratel efficiency", "ORT efficiency",
+                    f"needed for {TARGET_RATIO}× ORT"])
+    for model, rows in results.items():
+        g, why = gflops.get(model, (None, "not counted"))
+        for row in rows:
+            if not g:
+                s += f"| {model} | {row['threads']} | n/a ({why}) | | | | |\n"
+                continue
+            bound = g / (peak * row["threads"]) * 1e3
+            ra, ort = row["runtimes"].get("Ratel"), row["runtimes"].get("ORT")
+            eff = lambda d: f"{100 * bound / d['median']:.0f}%" if d else "n/a"  # noqa: E731
+            need = f"{100 * bound / (TARGET_RATIO * ort['median']):.0f}%" if ort else "n/a"
+            s += f"| {model} | {row['threads']} | {g:.2f} | {bound:.1f} ms | {eff(ra)} | {eff(ort)} | {need} |\n"
+    return s + "\n"
 
 
 def reading(verdicts, mem_verdicts, results, args, load_start, load_end, gemm) -> str:
@@ -798,7 +870,7 @@ def main() -> int:
     log(f"compare: {info['model_name']}, {info['cpus']} CPUs, load {load_start}; Ratel {lib.version()} ({args.lib})")
     log(f"  rounds {args.rounds} x iters {args.iters}, warm-up {args.warmup}, threads {threads}")
 
-    results, mem = {}, {}
+    results, mem, gflops = {}, {}, {}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         try:
             path = model_path(name, build, sys.executable)
@@ -811,6 +883,8 @@ def main() -> int:
         except ratel_ctypes.RatelError as e:
             log(f"  Ratel cannot load {path}: {e} (the rows will say so)")
             ratel_model = None
+        gflops[name] = model_gflop(path, specs)
+        log(f"  {gflops[name][0]:.2f} GFLOP per call (MatMul/Gemm)" if gflops[name][0] else f"  no FLOP count: {gflops[name][1]}")
         results[name] = []
         for t in threads:
             log(f"  threads {t} (load {loadavg()})")
@@ -840,7 +914,7 @@ def main() -> int:
     elapsed = time.perf_counter() - t_start
     if args.out != "-":
         write_doc(Path(args.out), args, results, mem, gemm, info, vers, lib.version(), load_start, load_end,
-                  command, started, elapsed)
+                  command, started, elapsed, gflops)
         log(f"wrote {args.out} ({elapsed:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps({"results": results, "memory": {f"{k[0]}/{k[1]}": v for k, v in mem.items()},
