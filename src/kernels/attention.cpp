@@ -29,7 +29,7 @@ WorkspaceLayout layout(size_t seq, size_t head_size, cpu::Isa isa) {
   WorkspaceLayout l;
   l.packed_k = 0;
   l.packed_v = l.packed_k + align_up(packed_gemm_b_size(head_size, seq, isa));
-  l.scores = l.packed_v + align_up(packed_gemm_b_size(seq, head_size, isa));
+  l.scores = l.packed_v + align_up(packed_gemm_b_size(seq, head_size, gemm_ukernel_for(isa, head_size)));
   l.mask_row = l.scores + align_up(attention_row_block(seq, isa) * seq);
   l.col_max = l.mask_row + align_up(seq);
   l.total = l.col_max + 2 * align_up(head_size);
@@ -112,6 +112,8 @@ void attention(const AttentionParams& p, float* workspace, cpu::ThreadPool* pool
   const size_t row_block = attention_row_block(S, isa);
   const size_t blocks = ceil_div(S, row_block);
   const SoftmaxKernelFn softmax = softmax_kernel(isa);
+  // P x V is [rows x keys] x [keys x D]: a narrow B when D is small (gemm_ukernel_for).
+  const GemmUkernel& pv_ukernel = gemm_ukernel_for(isa, D);
   const bool mask_contiguous = p.mask == nullptr || p.mask_strides[3] == 1;
 
   auto run_units = [&](int64_t begin, int64_t end, int thread) {
@@ -130,7 +132,7 @@ void attention(const AttentionParams& p, float* workspace, cpu::ThreadPool* pool
         keys = live_keys(p, b, h, ws + wl.col_max);
         // K_h^T: B[d][j] = k[(b S + j) ldk + h D + d]; V_h: B[j][d] = v[(b S + j) ldv + h D + d].
         kt = pack_gemm_b(D, keys, p.k + b * S * p.ldk + col, 1, p.ldk, isa, ws + wl.packed_k);
-        vv = pack_gemm_b(keys, D, p.v + b * S * p.ldv + col, p.ldv, 1, isa, ws + wl.packed_v);
+        vv = pack_gemm_b(keys, D, p.v + b * S * p.ldv + col, p.ldv, 1, pv_ukernel, ws + wl.packed_v);
         packed_bh = bh;
       }
       const size_t i0 = blk * row_block;

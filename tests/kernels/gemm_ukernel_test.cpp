@@ -100,9 +100,7 @@ void check_call(const kernels::GemmUkernel& uk, const Call& call, std::mt19937& 
   }
 }
 
-TEST_P(GemmUkernelTest, MatchesReference) {
-  RATEL_SKIP_IF_ISA_UNAVAILABLE(GetParam());
-  const kernels::GemmUkernel& uk = kernels::gemm_ukernel(GetParam());
+void check_every_call(const kernels::GemmUkernel& uk) {
   std::mt19937 rng(1234);
   const size_t ncs[] = {1, 2, uk.nr / 2 + 1, uk.nr - 1, uk.nr};
   const size_t kcs[] = {1, 3, 17, uk.k_block};
@@ -115,10 +113,30 @@ TEST_P(GemmUkernelTest, MatchesReference) {
         check_call(uk, {mr, nc, kc, true, true, true, true, Activation::kNone}, rng);
         check_call(uk, {mr, nc, kc, false, true, false, true, Activation::kNone}, rng);
         check_call(uk, {mr, nc, kc, true, true, true, false, Activation::kGelu}, rng);
-        if (HasFatalFailure()) return;
+        if (::testing::Test::HasFatalFailure()) return;
       }
     }
   }
+}
+
+TEST_P(GemmUkernelTest, MatchesReference) {
+  RATEL_SKIP_IF_ISA_UNAVAILABLE(GetParam());
+  check_every_call(kernels::gemm_ukernel(GetParam()));
+}
+
+// The kernel for narrow B matrices (attention's P x V at head size 32): its own tile where the
+// ISA has one, else the ISA's kernel.
+TEST_P(GemmUkernelTest, NarrowKernelMatchesReference) {
+  RATEL_SKIP_IF_ISA_UNAVAILABLE(GetParam());
+  const kernels::GemmUkernel& narrow = kernels::gemm_ukernel_for(GetParam(), 32);
+  EXPECT_EQ(&kernels::gemm_ukernel_for(GetParam(), 33), &kernels::gemm_ukernel(GetParam()));
+  EXPECT_EQ(narrow.isa, GetParam());
+  if (&narrow == &kernels::gemm_ukernel(GetParam())) {
+    std::printf("[   NOTE   ] %s has no narrow kernel of its own: %s\n", std::string(cpu::isa_name(GetParam())).c_str(), narrow.name);
+    return;
+  }
+  EXPECT_LE(narrow.mr * narrow.a_stride, kernels::kGemmMaxATileFloats);
+  check_every_call(narrow);
 }
 
 // The blocking the driver will use (n_block is scaled to this machine's L2) fits its rules.

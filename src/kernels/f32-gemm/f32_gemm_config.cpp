@@ -30,6 +30,10 @@ constexpr GemmUkernel kAvx2 = {
 constexpr GemmUkernel kAvx512 = {
     &f32_gemm_6x64__avx512f, "f32_gemm_6x64__avx512f", cpu::Isa::kAvx512,
     /*mr=*/6, /*nr=*/64, /*k_block=*/256, kF32Gemm6x64Avx512AStride, /*n_block=*/512};
+
+constexpr GemmUkernel kAvx512Narrow = {
+    &f32_gemm_12x32__avx512f, "f32_gemm_12x32__avx512f", cpu::Isa::kAvx512,
+    /*mr=*/12, /*nr=*/32, /*k_block=*/256, kF32Gemm12x32Avx512AStride, /*n_block=*/512};
 #endif
 
 constexpr bool fits_driver(const GemmUkernel& uk) {
@@ -38,7 +42,7 @@ constexpr bool fits_driver(const GemmUkernel& uk) {
 }
 static_assert(fits_driver(kGeneric));
 #if defined(__x86_64__)
-static_assert(fits_driver(kAvx2) && fits_driver(kAvx512));
+static_assert(fits_driver(kAvx2) && fits_driver(kAvx512) && fits_driver(kAvx512Narrow));
 #endif
 
 // The B slice a thread streams its row tiles over (k_block x n_block floats) should fill about
@@ -68,7 +72,7 @@ GemmUkernel make_rvv_ukernel() {
 #endif
 
 struct Table {
-  GemmUkernel generic, avx2, avx512, rvv;
+  GemmUkernel generic, avx2, avx512, avx512_narrow, rvv;
 };
 
 Table make_table() {
@@ -78,13 +82,19 @@ Table make_table() {
 #if defined(__x86_64__)
   t.avx2 = kAvx2;
   t.avx512 = kAvx512;
+  t.avx512_narrow = kAvx512Narrow;
 #endif
 #if defined(RATEL_RVV_KERNELS)
   if (cpu::cpu_features().rvv) t.rvv = make_rvv_ukernel();
 #endif
-  for (GemmUkernel* uk : {&t.generic, &t.avx2, &t.avx512, &t.rvv}) {
+  for (GemmUkernel* uk : {&t.generic, &t.avx2, &t.avx512, &t.avx512_narrow, &t.rvv}) {
     if (uk->fn != nullptr) uk->n_block = n_block_for_l2(*uk, l2);
   }
+  return t;
+}
+
+const Table& the_table() {
+  static const Table t = make_table();
   return t;
 }
 
@@ -94,7 +104,7 @@ const GemmUkernel& gemm_ukernel(cpu::Isa isa) {
   // Running a kernel the CPU lacks is SIGILL, so this is checked even in release builds by the
   // callers that take an Isa from outside (PackedGemmB::pack); here it is a programmer error.
   RATEL_ASSERT(isa <= cpu::best_isa(cpu::cpu_features()));
-  static const Table table = make_table();
+  const Table& table = the_table();
   switch (isa) {
 #if defined(__x86_64__)
     case cpu::Isa::kAvx512: return table.avx512;
@@ -105,6 +115,16 @@ const GemmUkernel& gemm_ukernel(cpu::Isa isa) {
 #endif
     default: return table.generic;
   }
+}
+
+const GemmUkernel& gemm_ukernel_for(cpu::Isa isa, [[maybe_unused]] size_t n) {
+#if defined(__x86_64__)
+  if (isa == cpu::Isa::kAvx512 && n <= kAvx512Narrow.nr) {
+    RATEL_ASSERT(isa <= cpu::best_isa(cpu::cpu_features()));
+    return the_table().avx512_narrow;
+  }
+#endif
+  return gemm_ukernel(isa);
 }
 
 }  // namespace ratel::kernels

@@ -63,6 +63,10 @@ struct GemmUkernel {
 
 // The kernel for `isa` (which must be supported by this CPU to call it). Filled once.
 const GemmUkernel& gemm_ukernel(cpu::Isa isa);
+// The kernel for a B of `n` columns: gemm_ukernel(isa), except that AVX-512 runs B's up to 32
+// columns wide (attention's P x V with head size 32, MiniLM's) on a 12 x 32 tile instead of
+// computing half of every 6 x 64 tile on padding. Same FMA chain per element, so the same bits.
+const GemmUkernel& gemm_ukernel_for(cpu::Isa isa, size_t n);
 
 // --- the kernels (each defined in the file of the same name) ---
 inline constexpr size_t kF32Gemm4x8GenericAStride = 256 + 4;
@@ -80,6 +84,11 @@ inline constexpr size_t kF32Gemm6x64Avx512AStride = 256 + 16;
 void f32_gemm_6x64__avx512f(size_t mr, size_t nc, size_t kc, const float* __restrict a,
                             const float* __restrict packed_b, float* __restrict c,
                             size_t c_stride, const GemmUkernelParams& params);
+
+inline constexpr size_t kF32Gemm12x32Avx512AStride = 256 + 16;
+void f32_gemm_12x32__avx512f(size_t mr, size_t nc, size_t kc, const float* __restrict a,
+                             const float* __restrict packed_b, float* __restrict c,
+                             size_t c_stride, const GemmUkernelParams& params);
 #endif
 
 }  // namespace ratel::kernels
