@@ -41,7 +41,9 @@ size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 // FMA chain over all of K, whichever thread runs it.
 // Shape of the grid: column blocks of at most n_block (each unit's B slice stays in L2 and the
 // A tile copy is amortized over many panels), then enough row blocks for ~4 units per thread,
-// so that a late thread costs at most about a quarter of its share.
+// so that a late thread costs at most about a quarter of its share, and a unit count that the
+// threads divide: 3 column blocks x 3 row blocks left one of 2 threads a 5th unit while the other
+// idled (MiniLM's QKV and FFN-in GEMMs with 512-column blocks).
 struct UnitGrid {
   size_t row_blocks = 1;
   size_t col_blocks = 1;
@@ -51,6 +53,7 @@ UnitGrid choose_unit_grid(size_t threads, size_t m_tiles, size_t n_panels, const
   UnitGrid g;
   g.col_blocks = std::min(n_panels, ceil_div(n_panels * uk.nr, uk.n_block));
   g.row_blocks = std::min(m_tiles, std::max<size_t>(1, ceil_div(4 * threads, g.col_blocks)));
+  while (g.row_blocks < m_tiles && g.row_blocks * g.col_blocks % threads != 0) ++g.row_blocks;
   return g;
 }
 
