@@ -153,7 +153,7 @@ TEST(FastKernelsTest, LayerNormalizationLastAxisAndTrailingAxes) {
                    GraphBuilder::attrs({{"axis", c.axis}, {"epsilon", 1e-12f}}));
     g.output(g.op("Mul", {y, g.scalar(2.0f)}));
     const auto st = check_fast_matches_reference(make_model(g), {random_tensor(c.x, 7, -3.0f, 5.0f)});
-    EXPECT_EQ(st.fast_steps, 1);  // the layer norm (Add and Mul are reference ops)
+    EXPECT_EQ(st.fast_steps, 2);  // the Add and the layer norm (Mul is a reference op)
     EXPECT_GT(st.aliased_values, 0);
   }
 }
@@ -219,11 +219,48 @@ TEST(FastKernelsTest, GeluErfFormInPlaceAndTanhFallback) {
     g.output(g.op("Mul", {y, g.scalar(0.5f)}));  // y is not a graph output: it may share h's buffer
     const auto st = check_fast_matches_reference(make_model(g), {random_tensor({3, 11, 700}, 13, -6.0f, 6.0f)});
     const bool erf = std::string(approximate) == "none";
-    EXPECT_EQ(st.fast_steps, erf ? 1 : 0);
+    EXPECT_EQ(st.fast_steps, erf ? 2 : 1);  // the Add, and the erf GELU
     if (erf) {
       EXPECT_GT(st.aliased_values, 0);
     }
   }
+}
+
+// f32 Add where each input is the output's shape or a suffix of it (embedding sums, biases):
+// the reference's bits (one rounding each), in place over input 0 where it has the output's
+// shape; other broadcasts and other types stay reference steps.
+TEST(FastKernelsTest, AddSameShapeAndSuffixBroadcasts) {
+  struct Case {
+    Shape a, b;
+    bool fast;
+  };
+  for (const Case& c : {Case{{1, 37, 700}, {1, 37, 700}, true},  // > one parallel chunk
+                        Case{{3, 5, 7}, {7}, true}, Case{{7}, {3, 5, 7}, true},
+                        Case{{3, 5, 7}, {1, 1, 7}, true}, Case{{3, 5, 7}, {1}, true},
+                        Case{{3, 5, 7}, {5, 7}, true},
+                        Case{{3, 5, 7}, {3, 1, 7}, false},  // a middle broadcast: reference
+                        Case{{3, 5, 1}, {3, 5, 7}, false}}) {
+    SCOPED_TRACE(shape_str(c.a) + " + " + shape_str(c.b));
+    GraphBuilder g;
+    auto* a = g.input("a", DType::kF32, c.a);
+    auto* b = g.input("b", DType::kF32, c.b);
+    auto* ma = g.op("Mul", {a, g.scalar(1.5f)});  // not a graph input, so the Add may overwrite it
+    auto* sum = g.op("Add", {ma, b});
+    g.output(g.op("Mul", {sum, g.scalar(0.5f)}));
+    const auto st = check_fast_matches_reference(make_model(g), {random_tensor(c.a, 31), random_tensor(c.b, 32)},
+                                                 /*rel_tol=*/0.0);
+    EXPECT_EQ(st.fast_steps, c.fast ? 1 : 0);
+    if (c.fast && c.a.size() == 3) {  // a has the output's shape
+      EXPECT_GT(st.aliased_values, 0) << "the sum should reuse the buffer of its first input";
+    }
+  }
+  GraphBuilder g;  // integers: the reference
+  auto* a = g.input("a", DType::kI32, {4, 5});
+  g.output(g.op("Add", {a, a}));
+  auto m = make_model(g);
+  const auto r = run_with(m, {Tensor::from_vector<int32_t>(std::vector<int32_t>(20, 3), {4, 5})},
+                         runtime::ExecutorKind::kFast, 1);
+  EXPECT_EQ(r.stats.fast_steps, 0);
 }
 
 TEST(FastKernelsTest, DenseEpiloguesIncludingTanhGelu) {

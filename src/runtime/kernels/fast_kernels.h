@@ -19,6 +19,7 @@ Result<std::unique_ptr<Kernel>> make_attention_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_layer_norm_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_softmax_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_gelu_kernel(const ir::Node& node);
+Result<std::unique_ptr<Kernel>> make_add_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_qdense_half_kernel(const ir::Node& node);
 Result<std::unique_ptr<Kernel>> make_qdense_int_kernel(const ir::Node& node);
 // The same packed for an explicit int8/int16 GEMM microkernel (null: the default one for

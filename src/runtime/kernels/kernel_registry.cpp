@@ -9,6 +9,7 @@ Result<std::unique_ptr<Kernel>> make_fast_kernel(const ir::Node& node) {
       make_layer_norm_kernel,
       make_softmax_kernel,
       make_gelu_kernel,
+      make_add_kernel,
       make_qdense_half_kernel,
       make_qdense_int_kernel,
   };
