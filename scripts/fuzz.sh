@@ -7,8 +7,9 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    (default 60 s, all targets)
 #   RATEL_FUZZ_BUILD=dir     build folder (default build/fuzz)
 # Per target, <build>/stats/<target>.txt records the last run (executions, coverage, corpus, when
-# the last new coverage was found, the crash inputs it left) and <build>/stats/runs/
-# <target>-<time>.txt keeps every run; scripts/reliability-report.sh reads them.
+# the last new coverage was found, the crash inputs it left, the CPU) and fuzz/runs/
+# <target>-<time>.txt keeps every run in the repository (build folders and machines come and go;
+# commit them); scripts/reliability-report.sh totals them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -61,7 +62,8 @@ fi
 # Bundles of the micro exports (ratel -f X.onnx -E): refreshed each run, as the format evolves.
 cp fuzz/seeds/bundle/*.rbm "$seeds/bundle/"
 
-mkdir -p "$build/crashes" "$build/corpus" "$build/stats/runs" "$build/logs"
+mkdir -p "$build/crashes" "$build/corpus" "$build/stats" "$build/logs" fuzz/runs
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(awk -F': *' '/^cpu family/ {f = $2} /^model\t/ {m = $2} END {printf "family %s model %s", f, m}' /proc/cpuinfo))"
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
@@ -103,8 +105,10 @@ peak_rss_mb=$rss
 crashes=$crashes
 exit_status=$rc
 date=$(date -u -d "@$start" +%Y-%m-%dT%H:%MZ)
+cpu="$cpu"
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 STATS
-  cp "$build/stats/$t.txt" "$build/stats/runs/$t-$(date -u -d "@$start" +%Y%m%dT%H%M%S).txt"
+  cp "$build/stats/$t.txt" "fuzz/runs/$t-$(date -u -d "@$start" +%Y%m%dT%H%M%S).txt"
   echo "  $execs executions in $((end - start)) s, cov $cov ft $ft, corpus $corpus, last new coverage at execution ${last_new:-0}, crashes $crashes"
 done
 exit $status

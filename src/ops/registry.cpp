@@ -30,8 +30,8 @@ Result<std::vector<int64_t>> InferContext::input_ints(size_t i) const {
 }
 
 void InferContext::set_output(size_t i, DType dtype, Shape shape) {
+  if (!node_.has_output(i)) return;  // an omitted optional output (or none at all)
   ir::Value* v = node_.outputs[i];
-  if (!v) return;
   v->dtype = dtype;
   v->shape = std::move(shape);
   v->has_shape = true;

@@ -64,6 +64,17 @@ TEST(ElementwiseTest, ClipWithoutItsInputIsAnError) {
   EXPECT_NE(r.status().message().find("first input is missing"), std::string::npos) << r.status().message();
 }
 
+// Found by fuzz_onnx_import (fuzz/regressions/onnx_import/crash-5006...): a comparison node with
+// no outputs; its inference wrote past the end of the node's output list.
+TEST(ElementwiseTest, NodeWithoutOutputsIsAnError) {
+  OpCall c{"Equal", 13};
+  c.inputs = {Tensor::scalar<float>(0), Tensor::scalar<float>(1)};
+  c.num_outputs = 0;
+  auto r = run_op(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no first output"), std::string::npos) << r.status().message();
+}
+
 // Clip before opset 12 is defined for float types only (its min/max attributes are floats; a
 // -3.4e38 attribute converted to int8 was undefined behaviour).
 TEST(ElementwiseTest, ClipBeforeOpset12RefusesIntegers) {
