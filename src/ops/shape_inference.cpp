@@ -95,10 +95,8 @@ Status infer_shapes(ir::Graph& graph, const InferOptions& options) {
     if (!node.inputs.empty() && node.inputs[0] == nullptr) {
       return invalid_argument("{}: its first input is missing (an empty name)", node.describe());
     }
-    // Nor can any op omit its first output.
-    if (!node.has_output(0)) {
-      return invalid_argument("{}: it has no first output (none, or an empty name)", node.describe());
-    }
+    // Every op has outputs (any of them may be omitted with an empty name, Split's first too).
+    if (node.outputs.empty()) return invalid_argument("{}: it has no outputs", node.describe());
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const ir::Value* in = node.inputs[i];
       if (in && (in->dtype == DType::kUndefined || !in->has_shape)) {
