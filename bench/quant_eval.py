@@ -149,6 +149,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N held-out questions")
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime's int8")
     ap.add_argument("--out", default=str(ROOT / "docs" / "QUANTIZATION.md"), help="markdown output ('-': none)")
+    ap.add_argument("--hhb-json", default=str(ROOT / "docs" / "data" / "hhb-heldout.json"),
+                    help="HHB's held-out results (bench/hhb_heldout.py), included when present")
     ap.add_argument("--work", default=None, help="keep intermediate files here (default: temp)")
     args = ap.parse_args()
     ratel = Path(args.build).resolve() / "bin" / "ratel"
@@ -241,6 +243,45 @@ def main() -> int:
     return 0
 
 
+def hhb_section(path: str, base_f1: float) -> str:
+    """T-Head HHB's own float16 and int8_asym models on held-out questions, from the JSON that
+    bench/hhb_heldout.py writes (a separate run: HHB takes an hour to install and its x86_ref
+    runtime is slow, so it is not rerun with every report)."""
+    p = Path(path)
+    if not p.exists():
+        return (f"\n## T-Head HHB\n\nNot included: no `{path}` (run `scripts/hhb-compare.sh --heldout N`, which "
+                "installs HHB 3.2.3 and writes it).\n")
+    d = json.loads(p.read_text())
+    s = (f"\n## T-Head HHB {d['hhb_version'].split(',')[0].replace('HHB version: ', '')}, the tool Ratel replaces\n\n"
+         f"From `{d['command']}` ({d['date']}, {d['cpu']}, {d['seconds'] / 60:.0f} min; `{p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}`): "
+         f"the first {d['questions']} held-out questions ({d['windows']} windows; a subset, as HHB's x86_ref "
+         f"runtime is slow), HHB's x86_ref build of the seed's command with each scheme, run natively on Ratel's "
+         f"features and scored by `ratel qa --logits`; HHB int8_asym calibrated with `-cd` on the windows of the "
+         f"first {d['calib_questions']} tune questions (maxmin), as Ratel's integer rows. Ratel on the same "
+         f"questions in the same run, each scheme with its defaults (per-tensor weights, as HHB's); `/channel` rows "
+         f"give both tools `--channel-quantization`. ΔF1 is against Ratel float32 on those questions (all "
+         f"held-out questions: {base_f1:.2f} above). Time per window: HHB's own `Run graph execution time` "
+         f"(x86_ref is HHB's reference host target, not a fast path, and these runs shared the cores with other jobs; Ratel's times are in the table above).\n\n")
+    s += "| scheme | tool | EM | F1 | ΔF1 vs Ratel float32 | time per window |\n|---|---|---|---|---|---|\n"
+    f32 = d["ratel"].get("float32", {}).get("f1")
+    for scheme, r in d["ratel"].items():
+        rows = [("Ratel", r)] + ([("HHB", d["hhb"][scheme])] if scheme in d["hhb"] else [])
+        for tool, x in rows:
+            delta = f"{x['f1'] - f32:+.2f}" if f32 is not None else "?"
+            per = f"{x['ms_per_window']:.0f} ms (x86_ref)" if x.get("ms_per_window") else ""
+            s += f"| {scheme} | {tool} | {x['em']:.2f} | {x['f1']:.2f} | {delta} | {per} |\n"
+    hhb = d["hhb"]
+    if any("logits_max" in x for x in hhb.values()):
+        s += "\nHHB's logits: " + "; ".join(f"{k}: max |logit| {x['logits_max']:.2f}" for k, x in hhb.items()
+                                             if "logits_max" in x) + "."
+        same = [(a, b) for i, a in enumerate(hhb) for b in list(hhb)[i + 1:]
+                if hhb[a].get("logits_sha256") and hhb[a].get("logits_sha256") == hhb[b].get("logits_sha256")]
+        for a, b in same:
+            s += f" HHB's {a} and {b} gave bit-identical logits (the option between them changed nothing)."
+        s += "\n"
+    return s
+
+
 def fmt(v, spec):
     return "?" if v is None else format(v, spec)
 
@@ -284,6 +325,7 @@ def write_doc(args, command, started, elapsed, info, load_start, load_end, n_eva
         for r in ort_rows:
             s += (f"| {r['label']} | {r['em']:.2f} | {r['f1']:.2f} | {r['f1'] - base_f1:+.2f} | {r['model_ms']:.0f} ms "
                   f"| {r['qps']:.1f} | {r['size_mib']:.1f} MiB |\n")
+    s += hhb_section(args.hhb_json, base_f1)
     s += "\n## Against the targets\n\n"
     f32, i8 = by.get("float32"), by.get("int8_asym / channel")
     i8e = by.get("int8_asym / channel, int8 embeddings")
