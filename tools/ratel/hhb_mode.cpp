@@ -155,9 +155,7 @@ Result<QuantOptions> quant_options(const HhbOptions& o, const std::string& schem
   if (!x.calibrate_mode.empty()) {
     warnings->push_back("--calibrate-mode " + x.calibrate_mode + " is not used: " + scheme + " needs no calibration");
   }
-  if (x.activation_bits != 8) {
-    return invalid_argument("--activation-bits is for the integer schemes with u8 activations; '{}' is not one", scheme);
-  }
+  RATEL_RETURN_IF_ERROR(check_activation_bits(q));  // 8 is the only value without u8 activations
   if (!x.smooth_quant.empty()) {
     warnings->push_back("--smooth-quant has no effect: " + scheme + " does not quantize activations");
     q.smooth_quant = "auto";
